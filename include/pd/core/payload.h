@@ -1,0 +1,183 @@
+// MessagePayload: what travels behind an Envelope. Either
+//   - Local: a C++ object moved from sender to receiver, never serialized (in-process sends);
+//     objects up to kInlineSize bytes live inline, so a typical message allocates nothing;
+//   - Serialized: bytes (from the network, a WASM guest or a plugin);
+//   - Empty.
+// Typed extraction fails with PayloadError::TypeMismatch (a local object of another type) or
+// PayloadError::WrongVariant (bytes or nothing where an object was expected).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pd/core/errors.h"
+#include "pd/core/expected.h"
+#include "pd/core/type_tag.h"
+
+namespace pd {
+
+class MessagePayload {
+ public:
+  static constexpr size_t kInlineSize = 32;
+  enum class Kind : uint8_t { Empty, Local, Serialized };
+
+  MessagePayload() = default;
+  MessagePayload(MessagePayload&& o) noexcept { move_from(o); }
+  MessagePayload& operator=(MessagePayload&& o) noexcept {
+    if (this != &o) {
+      reset();
+      move_from(o);
+    }
+    return *this;
+  }
+  MessagePayload(const MessagePayload&) = delete;
+  MessagePayload& operator=(const MessagePayload&) = delete;
+  ~MessagePayload() { reset(); }
+
+  template <class T>
+  static MessagePayload local(T value) {
+    using U = std::decay_t<T>;
+    static_assert(std::is_nothrow_move_constructible_v<U> || !fits_inline<U>(),
+                  "inline payloads must be nothrow-movable");
+    MessagePayload p;
+    p.kind_ = Kind::Local;
+    if constexpr (fits_inline<U>()) {
+      ::new (static_cast<void*>(p.storage_.inline_bytes)) U(std::move(value));
+      p.ops_ = &kInlineOps<U>;
+    } else {
+      p.storage_.heap = new U(std::move(value));
+      p.ops_ = &kHeapOps<U>;
+    }
+    return p;
+  }
+  static MessagePayload serialized(std::vector<uint8_t> bytes) {
+    MessagePayload p;
+    p.kind_ = Kind::Serialized;
+    ::new (static_cast<void*>(&p.storage_.bytes)) std::vector<uint8_t>(std::move(bytes));
+    return p;
+  }
+  static MessagePayload serialized(std::span<const uint8_t> bytes) {
+    return serialized(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  }
+
+  Kind kind() const { return kind_; }
+  bool is_empty() const { return kind_ == Kind::Empty; }
+  bool is_local() const { return kind_ == Kind::Local; }
+  bool is_serialized() const { return kind_ == Kind::Serialized; }
+  // Type tag of a local object, 0 otherwise.
+  uint64_t local_type_tag() const { return kind_ == Kind::Local ? ops_->type_tag : 0; }
+  std::string_view local_type_name() const {
+    return kind_ == Kind::Local ? ops_->type_name : std::string_view();
+  }
+
+  template <class T>
+  bool is() const {
+    return kind_ == Kind::Local && ops_->type_tag == type_tag_v<T>;
+  }
+  // The local object if it is a T, nullptr otherwise.
+  template <class T>
+  T* get_if() {
+    if (!is<T>()) return nullptr;
+    return static_cast<T*>(ops_->address(this->storage_ptr()));
+  }
+  template <class T>
+  Expected<T*, PayloadError> get() {
+    if (kind_ != Kind::Local) return Unexpected{PayloadError::WrongVariant};
+    if (ops_->type_tag != type_tag_v<T>) return Unexpected{PayloadError::TypeMismatch};
+    return static_cast<T*>(ops_->address(storage_ptr()));
+  }
+  // Moves the local T out; the payload becomes empty on success and is unchanged on error.
+  template <class T>
+  Expected<T, PayloadError> take() {
+    auto p = get<T>();
+    if (!p) return Unexpected{p.error()};
+    T out(std::move(*p.value()));
+    reset();
+    return out;
+  }
+
+  // The bytes of a serialized payload; an empty span for any other kind.
+  std::span<const uint8_t> bytes() const {
+    if (kind_ != Kind::Serialized) return {};
+    return {storage_.bytes.data(), storage_.bytes.size()};
+  }
+  Expected<std::vector<uint8_t>, PayloadError> take_bytes() {
+    if (kind_ != Kind::Serialized) return Unexpected{PayloadError::WrongVariant};
+    std::vector<uint8_t> out = std::move(storage_.bytes);
+    reset();
+    return out;
+  }
+
+  void reset() {
+    if (kind_ == Kind::Local) {
+      ops_->destroy(storage_ptr());
+    } else if (kind_ == Kind::Serialized) {
+      storage_.bytes.~vector();
+    }
+    kind_ = Kind::Empty;
+    ops_ = nullptr;
+  }
+
+ private:
+  struct Ops {
+    uint64_t type_tag;
+    std::string_view type_name;
+    void (*move)(void* dst, void* src);  // move-construct into dst, destroy src
+    void (*destroy)(void*);
+    void* (*address)(void*);
+  };
+  template <class U>
+  static constexpr bool fits_inline() {
+    return sizeof(U) <= kInlineSize && alignof(U) <= alignof(std::max_align_t) &&
+           std::is_nothrow_move_constructible_v<U>;
+  }
+  template <class U>
+  static constexpr Ops kInlineOps = {
+      type_tag_v<U>, type_name<U>(),
+      [](void* dst, void* src) {
+        U* s = static_cast<U*>(src);
+        ::new (dst) U(std::move(*s));
+        s->~U();
+      },
+      [](void* p) { static_cast<U*>(p)->~U(); }, [](void* p) -> void* { return p; }};
+  template <class U>
+  static constexpr Ops kHeapOps = {
+      type_tag_v<U>, type_name<U>(),
+      [](void* dst, void* src) { *static_cast<void**>(dst) = *static_cast<void**>(src); },
+      [](void* p) { delete *static_cast<U**>(p); },
+      [](void* p) -> void* { return *static_cast<void**>(p); }};
+
+  void* storage_ptr() { return static_cast<void*>(&storage_); }
+  void move_from(MessagePayload& o) noexcept {
+    kind_ = o.kind_;
+    ops_ = o.ops_;
+    if (kind_ == Kind::Local) {
+      ops_->move(storage_ptr(), o.storage_ptr());
+    } else if (kind_ == Kind::Serialized) {
+      ::new (static_cast<void*>(&storage_.bytes)) std::vector<uint8_t>(std::move(o.storage_.bytes));
+      o.storage_.bytes.~vector();
+    }
+    o.kind_ = Kind::Empty;
+    o.ops_ = nullptr;
+  }
+
+  const Ops* ops_ = nullptr;
+  Kind kind_ = Kind::Empty;
+  union Storage {
+    Storage() {}
+    ~Storage() {}
+    alignas(std::max_align_t) unsigned char inline_bytes[kInlineSize];
+    void* heap;
+    std::vector<uint8_t> bytes;
+  } storage_;
+};
+
+static_assert(sizeof(MessagePayload) <= 48, "a payload must stay small: it sits in every mailbox slot");
+
+}  // namespace pd

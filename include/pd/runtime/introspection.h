@@ -1,0 +1,57 @@
+// Introspection: what an engine can tell about its actors and itself.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pd/core/addr.h"
+
+namespace pd {
+
+enum class ActorState : uint8_t {
+  Starting,    // spawned; on_start has not run yet
+  Running,
+  Stopping,    // stopping its children, then draining its mailbox
+  Restarting,  // stopped; its supervisor will start a new incarnation at the same path
+};
+const char* to_string(ActorState s);
+
+struct ActorInfo {
+  std::string path;
+  AddrHash address;
+  ActorState state = ActorState::Starting;
+  uint32_t core_id = 0;
+  uint32_t mailbox_depth = 0;
+  uint32_t mailbox_capacity = 0;
+  uint32_t restart_count = 0;
+  uint64_t message_count = 0;
+  uint64_t total_compute_time_ns = 0;
+};
+
+struct EngineStats {
+  uint64_t messages_delivered = 0;
+  uint64_t messages_sent = 0;
+  uint64_t send_failures = 0;
+  // Messages accepted into a mailbox and then not handled: their actor crashed, was killed or
+  // stopped, or they were addressed to an incarnation that had been replaced.
+  uint64_t dead_letters = 0;
+  uint64_t actors_spawned = 0;
+  uint64_t actors_stopped = 0;
+  uint64_t restarts = 0;
+  uint64_t failures = 0;
+  uint64_t live_actors = 0;
+};
+
+struct EngineSnapshot {
+  std::vector<ActorInfo> actors;
+  EngineStats stats;
+};
+
+struct ActorQuery {
+  std::string path_prefix = "/";         // this path and everything below it
+  std::optional<ActorState> state;       // only actors in this state
+};
+
+}  // namespace pd

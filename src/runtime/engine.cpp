@@ -1,0 +1,411 @@
+// The loop, routing, spawning and one actor's turn. Stopping is in engine_stop.cpp,
+// supervision decisions in supervision.cpp, timers/asks/monitors in engine_services.cpp.
+#include <algorithm>
+
+#include "context_impl.h"
+#include "pd/core/fnv.h"
+
+namespace pd::detail {
+
+namespace {
+
+// /user and /system: supervisors that hold the tree and do nothing else.
+class RootActor final : public Actor {
+ public:
+  HandlerResult on_message(ActorContext&, const Envelope&, MessagePayload&) override { return {}; }
+};
+
+// How many actor turns run between two looks at timers and handle commands.
+constexpr int kTurnsPerPoll = 256;
+
+thread_local const EngineCore* tl_running_core = nullptr;
+
+}  // namespace
+
+const EngineCore* running_core_on_this_thread() { return tl_running_core; }
+
+EngineCore::EngineCore(EngineConfig cfg, std::unique_ptr<Reactor> r)
+    : config(std::move(cfg)), reactor(std::move(r)) {
+  PD_ASSERT(reactor != nullptr, "an engine needs a reactor");
+  PD_ASSERT(config.messages_per_turn_max > 0, "messages_per_turn_max must be positive");
+  channel = std::make_shared<HandleChannel>(reactor.get(), config.handle_queue_capacity);
+  channel->owner = this;
+  next_message_id_ = (u128(config.core_id & 0xff) << 120) | 1;
+  engine_address = AddrHash(fnv1a64("/"), make_generation(config.core_id, 0, 1));
+  // Slot 0 is never an actor: generation 0 of slot 0 would be a path address.
+  allocate_slot();
+  auto make_root = [&](const char* name) {
+    uint32_t slot = allocate_slot();
+    Cell& c = cell(slot);
+    c.in_use = true;
+    c.slot = slot;
+    c.incarnation = 1;
+    c.generation = make_generation(config.core_id, slot, 1);
+    c.spec = ChildSpec(name, [] { return std::make_unique<RootActor>(); });
+    c.spec.intensity = config.root_intensity;
+    c.spec.shutdown = ShutdownPolicy::with_timeout(Duration::max());
+    c.mailbox.set_capacity(kMailboxCapacityDefault);
+    c.path_hash = fnv1a64(std::string("/") + name);
+    c.actor = c.spec.factory();
+    c.started = true;
+    c.state = ActorState::Running;
+    paths_.insert(c.path_hash, slot);
+    return slot;
+  };
+  user_root = make_root("user");
+  system_root = make_root("system");
+}
+
+EngineCore::~EngineCore() {
+  channel->close();
+  // Actors still alive when the engine is destroyed without shutdown get no on_stop: their
+  // objects are destroyed with their cells.
+}
+
+uint32_t EngineCore::allocate_slot() {
+  if (!free_slots_.empty()) {
+    uint32_t s = free_slots_.back();
+    free_slots_.pop_back();
+    return s;
+  }
+  uint32_t s = slots_used_++;
+  if ((s >> kCellChunkBits) >= chunks_.size())
+    chunks_.push_back(std::make_unique<Cell[]>(kCellsPerChunk));
+  cell(s).slot = s;
+  return s;
+}
+
+void EngineCore::link_child(Cell& parent, Cell& child) {
+  child.parent = parent.slot;
+  child.prev_sibling = parent.last_child;
+  child.next_sibling = kNoSlot;
+  if (parent.last_child != kNoSlot)
+    cell(parent.last_child).next_sibling = child.slot;
+  else
+    parent.first_child = child.slot;
+  parent.last_child = child.slot;
+}
+
+void EngineCore::unlink_child(Cell& child) {
+  if (child.parent == kNoSlot) return;
+  Cell& p = cell(child.parent);
+  if (child.prev_sibling != kNoSlot)
+    cell(child.prev_sibling).next_sibling = child.next_sibling;
+  else
+    p.first_child = child.next_sibling;
+  if (child.next_sibling != kNoSlot)
+    cell(child.next_sibling).prev_sibling = child.prev_sibling;
+  else
+    p.last_child = child.prev_sibling;
+  child.parent = child.prev_sibling = child.next_sibling = kNoSlot;
+}
+
+Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec spec) {
+  if (shut_down || shutdown_started) return Unexpected{SpawnError::Unbound};
+  if (!ActorPath::valid_segment(spec.name)) return Unexpected{SpawnError::InvalidName};
+  if (!spec.factory || spec.mailbox_capacity == 0 || spec.mailbox_capacity > kMailboxCapacityMax)
+    return Unexpected{SpawnError::InvalidSpec};
+  Cell& parent = cell(parent_slot);
+  if (!parent.in_use) return Unexpected{SpawnError::ParentNotFound};
+  if (parent.state == ActorState::Stopping || parent.state == ActorState::Restarting)
+    return Unexpected{SpawnError::ParentStopping};
+  uint64_t hash = fnv1a64(spec.name, fnv1a64("/", parent.path_hash));
+  uint32_t existing = paths_.find(hash);
+  if (existing != PathTable::kNotFound) {
+    const Cell& other = cell(existing);
+    bool same = other.parent == parent_slot && other.spec.name == spec.name;
+    return Unexpected{same ? SpawnError::NameTaken : SpawnError::PathCollision};
+  }
+  if (hash == 0) return Unexpected{SpawnError::PathCollision};
+
+  uint32_t slot = allocate_slot();
+  Cell& c = cell(slot);
+  uint32_t incarnation = ((c.incarnation + 1) & kIncarnationMask) ? c.incarnation + 1 : 1;
+  c.incarnation = incarnation;
+  c.in_use = true;
+  c.path_hash = hash;
+  c.generation = make_generation(config.core_id, slot, incarnation);
+  c.mailbox.set_capacity(spec.mailbox_capacity);
+  c.spec = std::move(spec);
+  c.state = ActorState::Starting;
+  paths_.insert(hash, slot);
+  link_child(parent, c);
+  ++parent.children_alive;
+  ++stats.actors_spawned;
+  ++stats.live_actors;
+  Signal s;
+  s.kind = Signal::Kind::Start;
+  s.slot = slot;
+  s.generation = c.generation;
+  post_signal(std::move(s));
+  if (listener) emit(EngineEvent::Kind::Spawned, c);
+  return c.address();
+}
+
+Cell* EngineCore::resolve(AddrHash a) {
+  if (a.is_null()) return nullptr;
+  uint32_t slot;
+  uint64_t gen = a.generation();
+  if (gen == 0) {
+    slot = paths_.find(a.path_hash());
+    if (slot == PathTable::kNotFound) return nullptr;
+  } else {
+    if (generation_core(gen) != (config.core_id & 0xff)) return nullptr;
+    slot = generation_slot(gen);
+    if (slot >= slots_used_) return nullptr;
+  }
+  Cell& c = cell(slot);
+  if (!c.in_use || c.path_hash != a.path_hash()) return nullptr;
+  if (gen != 0 && c.generation != gen) return nullptr;
+  return &c;
+}
+
+SendResult EngineCore::post_stop(AddrHash address, Signal::Kind kind, uint32_t parent_only) {
+  Cell* c = resolve(address);
+  if (c == nullptr) return Unexpected{SendError::ActorStopped};
+  if (c->parent == kNoSlot) return Unexpected{SendError::PolicyViolation};
+  if (parent_only != kNoSlot && c->parent != parent_only)
+    return Unexpected{SendError::PolicyViolation};
+  Signal s;
+  s.kind = kind;
+  s.slot = c->slot;
+  s.generation = c->generation;
+  s.reason = StopReason::Kind::Requested;
+  post_signal(std::move(s));
+  return {};
+}
+
+static bool runnable(const Cell& c) {
+  return c.state == ActorState::Running ||
+         (c.state == ActorState::Stopping && c.drain && c.children_alive == 0);
+}
+
+void EngineCore::schedule(Cell& c) {
+  if (c.scheduled) return;
+  c.scheduled = true;
+  runq_.push(c.slot);
+}
+
+SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slot) {
+  Cell* c = resolve(e.destination);
+  if (c == nullptr) {
+    if (e.destination == engine_address && e.is_response()) {
+      auto it = pending_asks_.find(e.correlation_id);
+      if (it != pending_asks_.end() && it->second.asker_slot == kNoSlot) {
+        e.message_id = next_message_id_++;
+        complete_ask(e.correlation_id, Message{e, std::move(p)});
+        return {};
+      }
+    }
+    ++stats.send_failures;
+    return Unexpected{e.destination.is_path_address() ? SendError::Unroutable
+                                                      : SendError::ActorStopped};
+  }
+  bool accepted = true;
+  switch (c->state) {
+    case ActorState::Starting:
+    case ActorState::Running: break;
+    // The restart window: a path address reaches the next incarnation, an old address fails.
+    case ActorState::Restarting: accepted = e.destination.is_path_address(); break;
+    // A stopping actor drains what it has; only it may add to its own mailbox.
+    case ActorState::Stopping: accepted = sender_slot == c->slot; break;
+  }
+  if (!accepted) {
+    ++stats.send_failures;
+    return Unexpected{SendError::ActorStopped};
+  }
+  e.message_id = next_message_id_++;
+  if (!c->mailbox.push(e, p)) {
+    ++stats.send_failures;
+    return Unexpected{SendError::MailboxFull};
+  }
+  ++stats.messages_sent;
+  if (!c->scheduled && runnable(*c)) schedule(*c);
+  return {};
+}
+
+HandlerResult EngineCore::deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m) {
+  if (m.envelope.is_response() && !pending_asks_.empty()) {
+    auto it = pending_asks_.find(m.envelope.correlation_id);
+    if (it != pending_asks_.end() && it->second.asker_slot == c.slot &&
+        it->second.asker_generation == c.generation) {
+      PendingAsk pa = std::move(it->second);
+      pending_asks_.erase(it);
+      cancel_timer(pa.timer);
+      return guarded([&] {
+        pa.callback(ctx, Message{m.envelope, std::move(m.payload)});
+        return HandlerResult{};
+      });
+    }
+  }
+  return guarded([&] { return c.actor->on_message(ctx, m.envelope, m.payload); });
+}
+
+void EngineCore::run_turn(Cell& c) {
+  c.scheduled = false;
+  if (!runnable(c)) return;
+  ContextImpl ctx(*this, c);
+  uint64_t start = config.account_compute_time ? reactor->stamp_ns() : 0;
+  MailboxSlot m;
+  std::optional<ActorError> failed;
+  for (uint32_t n = 0; n < config.messages_per_turn_max && c.mailbox.pop(m); ++n) {
+    uint64_t g = m.envelope.destination.generation();
+    if (g != 0 && g != c.generation) {
+      ++stats.dead_letters;  // addressed to an incarnation that no longer exists
+      continue;
+    }
+    HandlerResult r = deliver(c, ctx, m);
+    ++c.message_count;
+    ++stats.messages_delivered;
+    if (!r) {
+      failed = r.error();
+      break;
+    }
+    if (ctx.stop_requested()) break;
+  }
+  m.payload.reset();
+  if (config.account_compute_time) c.compute_ns += reactor->stamp_ns() - start;
+  if (failed) {
+    fail(c, std::move(*failed));
+  } else if (ctx.stop_requested()) {
+    begin_stop(c, StopReason::Kind::Normal, nullptr, /*drain=*/false, /*skip_on_stop=*/false);
+  } else if (c.state == ActorState::Stopping) {
+    maybe_finish_stop(c);
+  } else if (!c.mailbox.empty()) {
+    schedule(c);
+  }
+}
+
+void EngineCore::process_signals() {
+  while (!signals_.empty()) {
+    Signal s = signals_.pop();
+    process_signal(s);
+  }
+}
+
+void EngineCore::process_signal(Signal& s) {
+  if (s.kind == Signal::Kind::AskFailed) {
+    complete_ask(s.ask_id, Unexpected{s.ask_error});
+    return;
+  }
+  Cell& c = cell(s.slot);
+  if (!c.in_use || c.generation != s.generation) return;  // that incarnation is gone
+  switch (s.kind) {
+    case Signal::Kind::Start: {
+      if (c.state != ActorState::Starting) return;
+      ContextImpl ctx(*this, c);
+      HandlerResult r = guarded([&]() -> HandlerResult {
+        c.actor = c.spec.factory();
+        if (!c.actor) return Unexpected{ActorError::init("factory returned no actor")};
+        return c.actor->on_start(ctx);
+      });
+      if (!r) {
+        fail(c, r.error());
+        return;
+      }
+      c.started = true;
+      c.state = ActorState::Running;
+      if (listener) emit(EngineEvent::Kind::Started, c);
+      if (ctx.stop_requested())
+        begin_stop(c, StopReason::Kind::Normal, nullptr, false, false);
+      else if (!c.mailbox.empty())
+        schedule(c);
+      return;
+    }
+    case Signal::Kind::Stop:
+      if (c.state == ActorState::Restarting) {
+        remove_cell(c);
+        return;
+      }
+      c.remove_on_exit = true;
+      begin_stop(c, s.reason, nullptr, /*drain=*/true, /*skip_on_stop=*/false);
+      return;
+    case Signal::Kind::Kill:
+      if (c.state == ActorState::Restarting) {
+        remove_cell(c);
+        return;
+      }
+      c.remove_on_exit = true;
+      kill(c);
+      return;
+    case Signal::Kind::Down: {
+      if (!c.started || (c.state != ActorState::Running && c.state != ActorState::Stopping)) return;
+      ContextImpl ctx(*this, c);
+      Envelope e = Envelope::make(s.from, c.address(), type_tag_v<Down>, 0);
+      e.message_id = next_message_id_++;
+      HandlerResult r = guarded([&] { return c.actor->on_message(ctx, e, s.payload); });
+      ++c.message_count;
+      if (!r)
+        fail(c, r.error());
+      else if (ctx.stop_requested())
+        begin_stop(c, StopReason::Kind::Normal, nullptr, false, false);
+      return;
+    }
+    case Signal::Kind::AskFailed: return;
+  }
+}
+
+void EngineCore::drain_handle_commands() {
+  channel->take(commands_);
+  while (!commands_.empty()) {
+    auto cmd = std::move(commands_.front());
+    commands_.pop_front();
+    cmd(*this);
+  }
+}
+
+void EngineCore::run(RunMode mode, Instant until) {
+  const EngineCore* outer = tl_running_core;
+  tl_running_core = this;
+  while (!shut_down) {
+    if (channel->has_commands()) drain_handle_commands();
+    fire_due_timers();
+    process_signals();
+    for (int i = 0; i < kTurnsPerPoll && !runq_.empty(); ++i) {
+      run_turn(cell(runq_.pop()));
+      if (!signals_.empty()) process_signals();
+    }
+    if (!runq_.empty() || !signals_.empty() || channel->has_commands()) continue;
+    Instant next = next_timer_deadline();
+    if (mode == RunMode::UntilTime) {
+      if (reactor->now() >= until) break;
+      next = std::min(next, until);
+    } else if (next == kInstantNever && (mode == RunMode::UntilIdle || reactor->is_virtual())) {
+      break;  // nothing is pending and, on a virtual clock, nothing else can happen
+    }
+    reactor->wait_until(next);
+  }
+  tl_running_core = outer;
+}
+
+void EngineCore::begin_shutdown() {
+  if (shutdown_started || shut_down) return;
+  shutdown_started = true;
+  begin_stop(cell(user_root), StopReason::Kind::Shutdown, nullptr, true, false);
+}
+
+std::string EngineCore::path_of(const Cell& c) const {
+  std::vector<const std::string*> names;
+  for (const Cell* p = &c;; p = &cell(p->parent)) {
+    names.push_back(&p->spec.name);
+    if (p->parent == kNoSlot) break;
+  }
+  std::string out;
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    out += '/';
+    out += **it;
+  }
+  return out;
+}
+
+std::optional<AddrHash> EngineCore::lookup(std::string_view path) const {
+  auto p = ActorPath::parse(path);
+  if (!p) return std::nullopt;
+  uint32_t slot = paths_.find(p->hash());
+  if (slot == PathTable::kNotFound) return std::nullopt;
+  const Cell& c = cell(slot);
+  if (c.state == ActorState::Restarting || path_of(c) != p->str()) return std::nullopt;
+  return c.address();
+}
+
+}  // namespace pd::detail

@@ -1,0 +1,266 @@
+// EngineCore: the private machinery behind Engine (see pd/runtime/engine.h for the contract).
+//
+// Cells: every actor lives in a Cell, in chunks of kCellsPerChunk that never move, indexed by
+// slot. A cell outlives restarts of its actor (same slot, same mailbox, new generation), so a
+// path address keeps working across a restart while an address of the old incarnation fails.
+//
+// Generation bits (docs/addressing.md): [core:8][slot:32][incarnation:24]. An address names
+// its slot directly, so routing is an array index plus two comparisons, never a hash lookup.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "path_table.h"
+#include "pd/actor/signals.h"
+#include "pd/runtime/engine.h"
+#include "pd/runtime/mailbox.h"
+#include "ring_queue.h"
+
+namespace pd::detail {
+
+inline constexpr uint32_t kNoSlot = UINT32_MAX;
+inline constexpr uint32_t kCellChunkBits = 12;
+inline constexpr uint32_t kCellsPerChunk = 1u << kCellChunkBits;
+inline constexpr uint32_t kIncarnationBits = 24;
+inline constexpr uint32_t kIncarnationMask = (1u << kIncarnationBits) - 1;
+
+inline uint64_t make_generation(uint32_t core, uint32_t slot, uint32_t incarnation) {
+  return (uint64_t(core & 0xff) << 56) | (uint64_t(slot) << kIncarnationBits) |
+         (incarnation & kIncarnationMask);
+}
+inline uint32_t generation_slot(uint64_t g) { return uint32_t(g >> kIncarnationBits); }
+inline uint32_t generation_core(uint64_t g) { return uint32_t(g >> 56); }
+
+// Supervisor bookkeeping, allocated the first time a child of this actor exits.
+struct SupervisorState {
+  std::deque<Instant> restarts;  // within the intensity window, oldest first
+  uint32_t group_pending = 0;    // group members still stopping before a group restart
+};
+
+struct Cell {
+  std::unique_ptr<Actor> actor;
+  ChildSpec spec;
+  Mailbox mailbox{0};
+  uint64_t path_hash = 0;
+  uint64_t generation = 0;
+  uint64_t message_count = 0;
+  uint64_t compute_ns = 0;
+  uint32_t slot = kNoSlot;
+  uint32_t incarnation = 0;  // survives slot reuse so generations never repeat
+  uint32_t parent = kNoSlot;
+  uint32_t first_child = kNoSlot;
+  uint32_t last_child = kNoSlot;
+  uint32_t prev_sibling = kNoSlot;
+  uint32_t next_sibling = kNoSlot;
+  uint32_t children_alive = 0;  // linked children not in Restarting state
+  uint32_t restart_count = 0;
+  ActorState state = ActorState::Starting;
+  bool in_use = false;
+  bool scheduled = false;
+  bool started = false;       // on_start succeeded for this incarnation
+  bool remove_on_exit = false;
+  bool in_group = false;      // stopped as part of a OneForAll / RestForOne restart
+  bool drain = false;         // stopping: handle what the mailbox holds before on_stop
+  bool skip_on_stop = false;  // stopping: brutal or killed
+  StopReason::Kind stop_kind = StopReason::Kind::Normal;
+  std::unique_ptr<ActorError> stop_error;
+  uint64_t kill_timer = 0;
+  std::unique_ptr<SupervisorState> sup;
+  std::unique_ptr<std::vector<AddrHash>> watchers;
+
+  AddrHash address() const { return AddrHash(path_hash, generation); }
+  StopReason stop_reason() const {
+    StopReason r;
+    r.kind = stop_kind;
+    if (stop_error) r.error = *stop_error;
+    return r;
+  }
+};
+
+// Lifecycle signals bypass mailboxes and are handled before any user message.
+struct Signal {
+  enum class Kind : uint8_t { Start, Stop, Kill, Down, AskFailed };
+  Kind kind = Kind::Start;
+  uint32_t slot = kNoSlot;
+  uint64_t generation = 0;
+  StopReason::Kind reason = StopReason::Kind::Requested;  // Stop
+  uint64_t ask_id = 0;                                    // AskFailed
+  AskError ask_error;                                     // AskFailed
+  AddrHash from;                                          // Down: the stopped actor
+  MessagePayload payload;                                 // Down
+};
+
+struct TimerAction {
+  enum class Kind : uint8_t { Send, Interval, AskTimeout, StopDeadline };
+  Kind kind = Kind::Send;
+  uint32_t owner_slot = kNoSlot;
+  uint64_t owner_generation = 0;
+  Envelope envelope;
+  MessagePayload payload;
+  std::function<MessagePayload()> make_payload;  // Interval
+  Duration period{};
+  uint64_t ask_id = 0;
+};
+
+struct TimerEntry {
+  Instant deadline;
+  uint64_t seq;  // FIFO among equal deadlines: deterministic order
+  uint64_t id;
+  bool operator>(const TimerEntry& o) const {
+    return deadline != o.deadline ? deadline > o.deadline : seq > o.seq;
+  }
+};
+
+struct PendingAsk {
+  uint32_t asker_slot = kNoSlot;  // kNoSlot: an EngineHandle waits for it
+  uint64_t asker_generation = 0;
+  uint32_t target_slot = kNoSlot;
+  uint64_t target_generation = 0;
+  AskCallback callback;
+  std::function<void(AskResult)> external;
+  uint64_t timer = 0;
+};
+
+// Commands from other threads, drained by the loop. Bounded by handle_queue_capacity.
+class HandleChannel {
+ public:
+  using Command = std::function<void(EngineCore&)>;
+  HandleChannel(Reactor* reactor, uint32_t capacity) : reactor_(reactor), capacity_(capacity) {}
+  // False when the engine is gone or the queue is full (`full` tells which).
+  bool post(Command c, bool* full = nullptr);
+  // Moves the queued commands into `out`; the loop runs them without holding the lock.
+  void take(std::deque<Command>& out);
+  void close();
+  bool closed() const;
+  bool has_commands() const { return pending_.load(std::memory_order_acquire); }
+  const EngineCore* owner = nullptr;  // for the wait-on-yourself check
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<Command> queue_;
+  std::atomic<bool> pending_{false};
+  Reactor* reactor_;
+  uint32_t capacity_;
+  bool closed_ = false;
+};
+
+class ContextImpl;
+
+class EngineCore {
+ public:
+  EngineCore(EngineConfig config, std::unique_ptr<Reactor> reactor);
+  ~EngineCore();
+
+  // --- loop (engine.cpp)
+  enum class RunMode { UntilShutdown, UntilIdle, UntilTime };
+  void run(RunMode mode, Instant until = kInstantNever);
+  void begin_shutdown();
+
+  // --- actors (engine.cpp)
+  Expected<AddrHash, SpawnError> spawn(uint32_t parent, ChildSpec spec);
+  SendResult route(Envelope& e, MessagePayload& p, uint32_t sender_slot);
+  Cell* resolve(AddrHash a);
+  const Cell* resolve(AddrHash a) const { return const_cast<EngineCore*>(this)->resolve(a); }
+  Cell& cell(uint32_t slot) { return chunks_[slot >> kCellChunkBits][slot & (kCellsPerChunk - 1)]; }
+  const Cell& cell(uint32_t slot) const {
+    return chunks_[slot >> kCellChunkBits][slot & (kCellsPerChunk - 1)];
+  }
+  std::string path_of(const Cell& c) const;
+  std::optional<AddrHash> lookup(std::string_view path) const;
+  void schedule(Cell& c);
+  void post_signal(Signal s) { signals_.push(std::move(s)); }
+  // Queues a Stop or Kill signal (reason Requested; the actor is removed, not restarted).
+  // Roots stop only with the engine; with `parent_only`, only that actor's children may be
+  // stopped.
+  SendResult post_stop(AddrHash address, Signal::Kind kind, uint32_t parent_only = kNoSlot);
+  uint64_t arm_timer(Duration delay, TimerAction action);
+  bool cancel_timer(uint64_t id);
+  void ask(uint32_t asker_slot, Envelope e, MessagePayload p, Duration timeout, AskCallback cb,
+           std::function<void(AskResult)> external);
+  void monitor(uint32_t watcher_slot, AddrHash target);
+  void demonitor(uint32_t watcher_slot, AddrHash target);
+
+  // --- stopping (engine_stop.cpp)
+  void begin_stop(Cell& c, StopReason::Kind kind, std::unique_ptr<ActorError> error, bool drain,
+                  bool skip_on_stop);
+  void fail(Cell& c, ActorError error);
+  void kill(Cell& c);
+  void maybe_finish_stop(Cell& c);
+  void finish_stop(Cell& c);
+  void remove_cell(Cell& c);
+
+  // --- supervision (supervision.cpp)
+  void on_child_exited(Cell& parent, Cell& child);
+  void on_root_exited(Cell& root);
+  void restart(Cell& c);
+  void restart_group(Cell& parent);
+
+  // --- introspection
+  ActorInfo info_of(const Cell& c) const;
+  std::vector<ActorInfo> query(const ActorQuery& q) const;
+  void emit(EngineEvent::Kind kind, const Cell& c, StopReason reason = {});
+
+  EngineConfig config;
+  std::unique_ptr<Reactor> reactor;
+  std::shared_ptr<HandleChannel> channel;
+  EngineEventListener listener;
+  EngineStats stats;
+  std::optional<ActorError> failure;
+  bool shut_down = false;
+  bool shutdown_started = false;
+  uint32_t user_root = kNoSlot;
+  uint32_t system_root = kNoSlot;
+  AddrHash engine_address;  // source of sends from outside; replies to it reach handles
+
+ private:
+  friend class ContextImpl;
+  uint32_t allocate_slot();
+  void link_child(Cell& parent, Cell& child);
+  void unlink_child(Cell& child);
+  void run_turn(Cell& c);
+  HandlerResult deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m);
+  void process_signals();
+  void process_signal(Signal& s);
+  void fire_due_timers();
+  void fire_timer(uint64_t id);
+  void complete_ask(uint64_t id, AskResult result);
+  void fail_asks_targeting(const Cell& c);
+  void drain_handle_commands();
+  Instant next_timer_deadline();
+  bool idle() const { return runq_.empty() && signals_.empty() && timer_actions_.empty(); }
+
+  std::vector<std::unique_ptr<Cell[]>> chunks_;
+  std::vector<uint32_t> free_slots_;
+  uint32_t slots_used_ = 0;
+  PathTable paths_;
+  RingQueue<uint32_t> runq_;
+  RingQueue<Signal> signals_;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<TimerEntry>> timer_heap_;
+  std::unordered_map<uint64_t, TimerAction> timer_actions_;
+  uint64_t timer_seq_ = 0;
+  uint64_t next_timer_id_ = 1;
+  std::unordered_map<uint64_t, PendingAsk> pending_asks_;
+  u128 next_message_id_ = 1;
+  std::deque<HandleChannel::Command> commands_;
+};
+
+// Runs user code and turns escaping exceptions into ActorError::Panic.
+template <class F>
+HandlerResult guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return Unexpected{ActorError::panic(e.what())};
+  } catch (...) {
+    return Unexpected{ActorError::panic("unknown exception")};
+  }
+}
+
+}  // namespace pd::detail

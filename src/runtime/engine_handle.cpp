@@ -1,0 +1,177 @@
+// EngineHandle and the channel behind it: the only place other threads touch an engine.
+#include <future>
+#include <thread>
+
+#include "context_impl.h"
+
+namespace pd {
+
+namespace detail {
+
+const EngineCore* running_core_on_this_thread();
+
+bool HandleChannel::post(Command c, bool* full) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return false;
+    if (queue_.size() >= capacity_) {
+      if (full) *full = true;
+      return false;
+    }
+    queue_.push_back(std::move(c));
+    pending_.store(true, std::memory_order_release);
+  }
+  reactor_->notify();
+  return true;
+}
+
+void HandleChannel::take(std::deque<Command>& out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_.store(false, std::memory_order_release);
+  while (!queue_.empty()) {
+    out.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+}
+
+void HandleChannel::close() {
+  std::deque<Command> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    dropped.swap(queue_);
+    pending_.store(false, std::memory_order_release);
+  }
+  // Destroying the commands breaks their promises: their waiters see the engine is gone.
+}
+
+bool HandleChannel::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Posts `work` to the engine and waits for its answer; `gone` when the engine cannot answer.
+template <class R, class F>
+R call(detail::HandleChannel& ch, F work, R gone, R full_result) {
+  PD_ASSERT(detail::running_core_on_this_thread() != ch.owner,
+            "an EngineHandle call waited on its own engine's thread (it would wait forever)");
+  auto promise = std::make_shared<std::promise<R>>();
+  std::future<R> fut = promise->get_future();
+  bool full = false;
+  bool posted = ch.post(
+      [promise, work = std::move(work)](detail::EngineCore& core) mutable {
+        promise->set_value(work(core));
+      },
+      &full);
+  if (!posted) return full ? std::move(full_result) : std::move(gone);
+  try {
+    return fut.get();
+  } catch (const std::future_error&) {
+    return gone;  // the engine shut down with the command still queued
+  }
+}
+
+}  // namespace
+
+SendResult EngineHandle::send_raw(Envelope envelope, MessagePayload payload) {
+  auto shared = std::make_shared<MessagePayload>(std::move(payload));
+  return call<SendResult>(
+      *channel_,
+      [envelope, shared](detail::EngineCore& core) mutable -> SendResult {
+        if (envelope.source.is_null()) envelope.source = core.engine_address;
+        if (envelope.payload_len == 0 && shared->is_serialized())
+          envelope.payload_len = uint32_t(shared->bytes().size());
+        return core.route(envelope, *shared, detail::kNoSlot);
+      },
+      SendResult(Unexpected{SendError::Unbound}), SendResult(Unexpected{SendError::MailboxFull}));
+}
+
+AskResult EngineHandle::ask_raw(Envelope envelope, MessagePayload payload, Duration timeout) {
+  PD_ASSERT(detail::running_core_on_this_thread() != channel_->owner,
+            "an EngineHandle ask waited on its own engine's thread");
+  auto promise = std::make_shared<std::promise<AskResult>>();
+  auto fut = promise->get_future();
+  auto shared = std::make_shared<MessagePayload>(std::move(payload));
+  bool full = false;
+  bool posted = channel_->post(
+      [envelope, shared, timeout, promise](detail::EngineCore& core) mutable {
+        envelope.source = core.engine_address;
+        core.ask(detail::kNoSlot, envelope, std::move(*shared), timeout, nullptr,
+                 [promise](AskResult r) { promise->set_value(std::move(r)); });
+      },
+      &full);
+  if (!posted)
+    return Unexpected{AskError::send(full ? SendError::MailboxFull : SendError::Unbound)};
+  try {
+    return fut.get();
+  } catch (const std::future_error&) {
+    return Unexpected{AskError::no_response()};
+  }
+}
+
+Expected<AddrHash, SpawnError> EngineHandle::spawn(ChildSpec spec, std::string parent_path) {
+  auto shared = std::make_shared<ChildSpec>(std::move(spec));
+  using R = Expected<AddrHash, SpawnError>;
+  return call<R>(
+      *channel_,
+      [shared, parent_path](detail::EngineCore& core) -> R {
+        auto parent = core.lookup(parent_path);
+        if (!parent) return Unexpected{SpawnError::ParentNotFound};
+        return core.spawn(core.resolve(*parent)->slot, std::move(*shared));
+      },
+      R(Unexpected{SpawnError::Unbound}), R(Unexpected{SpawnError::Unbound}));
+}
+
+std::optional<AddrHash> EngineHandle::lookup(std::string path) {
+  using R = std::optional<AddrHash>;
+  return call<R>(
+      *channel_, [path](detail::EngineCore& core) -> R { return core.lookup(path); }, R{}, R{});
+}
+
+std::optional<AddrHash> EngineHandle::wait_for(std::string path,
+                                               std::chrono::milliseconds timeout) {
+  // Polls with a growing pause: spawns are rare next to this wait, and polling keeps the
+  // engine free of waiter bookkeeping.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::microseconds(50);
+  while (true) {
+    if (auto a = lookup(path)) return a;
+    if (!engine_alive() || std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(10000));
+  }
+}
+
+SendResult EngineHandle::stop_actor(AddrHash address) {
+  return call<SendResult>(
+      *channel_,
+      [address](detail::EngineCore& core) {
+        return core.post_stop(address, detail::Signal::Kind::Stop);
+      },
+      SendResult(Unexpected{SendError::Unbound}), SendResult(Unexpected{SendError::MailboxFull}));
+}
+
+EngineSnapshot EngineHandle::snapshot() {
+  return call<EngineSnapshot>(
+      *channel_,
+      [](detail::EngineCore& core) { return EngineSnapshot{core.query(ActorQuery{}), core.stats}; },
+      EngineSnapshot{}, EngineSnapshot{});
+}
+
+std::vector<ActorInfo> EngineHandle::query(ActorQuery q) {
+  using R = std::vector<ActorInfo>;
+  return call<R>(
+      *channel_, [q](detail::EngineCore& core) { return core.query(q); }, R{}, R{});
+}
+
+void EngineHandle::shutdown() {
+  channel_->post([](detail::EngineCore& core) { core.begin_shutdown(); });
+}
+
+bool EngineHandle::engine_alive() const { return !channel_->closed(); }
+
+}  // namespace pd

@@ -1,0 +1,216 @@
+// Timers, asks, monitors and introspection: services the engine offers actors around the
+// plain send path.
+#include <algorithm>
+
+#include "context_impl.h"
+
+namespace pd::detail {
+
+namespace {
+// A periodic timer never fires more often than this, so a zero period cannot spin the loop.
+constexpr Duration kIntervalMin = std::chrono::microseconds(1);
+
+bool owner_alive(const Cell& c, uint64_t generation) {
+  return c.in_use && c.generation == generation &&
+         (c.state == ActorState::Running || c.state == ActorState::Stopping);
+}
+}  // namespace
+
+uint64_t EngineCore::arm_timer(Duration delay, TimerAction action) {
+  if (delay < Duration::zero()) delay = Duration::zero();
+  uint64_t id = next_timer_id_++;
+  Instant now = reactor->now();
+  Instant deadline = (kInstantNever - now) <= delay ? kInstantNever : now + delay;
+  timer_heap_.push(TimerEntry{deadline, timer_seq_++, id});
+  timer_actions_.emplace(id, std::move(action));
+  return id;
+}
+
+bool EngineCore::cancel_timer(uint64_t id) { return timer_actions_.erase(id) > 0; }
+
+Instant EngineCore::next_timer_deadline() {
+  while (!timer_heap_.empty() && !timer_actions_.count(timer_heap_.top().id)) timer_heap_.pop();
+  return timer_heap_.empty() ? kInstantNever : timer_heap_.top().deadline;
+}
+
+void EngineCore::fire_due_timers() {
+  if (timer_heap_.empty()) return;
+  Instant now = reactor->now();
+  while (!timer_heap_.empty() && timer_heap_.top().deadline <= now) {
+    TimerEntry t = timer_heap_.top();
+    timer_heap_.pop();
+    auto it = timer_actions_.find(t.id);
+    if (it == timer_actions_.end()) continue;  // cancelled
+    TimerAction& a = it->second;
+    switch (a.kind) {
+      case TimerAction::Kind::Send: {
+        TimerAction fired = std::move(a);
+        timer_actions_.erase(it);
+        Cell& owner = cell(fired.owner_slot);
+        if (!owner_alive(owner, fired.owner_generation)) break;
+        fired.envelope.source = owner.address();
+        (void)route(fired.envelope, fired.payload, owner.slot);
+        break;
+      }
+      case TimerAction::Kind::Interval: {
+        Cell& owner = cell(a.owner_slot);
+        if (!owner_alive(owner, a.owner_generation)) {
+          timer_actions_.erase(it);
+          break;
+        }
+        Envelope e = a.envelope;
+        e.source = owner.address();
+        MessagePayload p = a.make_payload();
+        Duration period = std::max(a.period, kIntervalMin);
+        Instant next = t.deadline + period;
+        if (next <= now) next = now + period;  // missed ticks are skipped, not replayed
+        timer_heap_.push(TimerEntry{next, timer_seq_++, t.id});
+        (void)route(e, p, owner.slot);
+        break;
+      }
+      case TimerAction::Kind::AskTimeout: {
+        uint64_t ask_id = a.ask_id;
+        timer_actions_.erase(it);
+        complete_ask(ask_id, Unexpected{AskError::timeout()});
+        break;
+      }
+      case TimerAction::Kind::StopDeadline: {
+        uint32_t slot = a.owner_slot;
+        uint64_t generation = a.owner_generation;
+        timer_actions_.erase(it);
+        Cell& c = cell(slot);
+        if (c.in_use && c.generation == generation && c.state == ActorState::Stopping) {
+          c.kill_timer = 0;
+          kill(c);
+        }
+        break;
+      }
+    }
+  }
+}
+
+void EngineCore::ask(uint32_t asker_slot, Envelope e, MessagePayload p, Duration timeout,
+                     AskCallback cb, std::function<void(AskResult)> external) {
+  PendingAsk pa;
+  pa.asker_slot = asker_slot;
+  pa.asker_generation = asker_slot == kNoSlot ? 0 : cell(asker_slot).generation;
+  pa.callback = std::move(cb);
+  pa.external = std::move(external);
+  if (Cell* target = resolve(e.destination)) {
+    pa.target_slot = target->slot;
+    pa.target_generation = target->generation;
+  }
+  SendResult sent = route(e, p, asker_slot);
+  uint64_t id = sent ? uint64_t(e.message_id) : uint64_t(next_message_id_++);
+  if (sent) {
+    TimerAction a;
+    a.kind = TimerAction::Kind::AskTimeout;
+    a.ask_id = id;
+    pa.timer = arm_timer(timeout, std::move(a));
+  }
+  pending_asks_.emplace(id, std::move(pa));
+  if (!sent) {
+    // Reported in the asker's next signal phase, never from inside ask() itself.
+    Signal s;
+    s.kind = Signal::Kind::AskFailed;
+    s.ask_id = id;
+    s.ask_error = AskError::send(sent.error());
+    post_signal(std::move(s));
+  }
+}
+
+void EngineCore::complete_ask(uint64_t id, AskResult result) {
+  auto it = pending_asks_.find(id);
+  if (it == pending_asks_.end()) return;  // already answered
+  PendingAsk pa = std::move(it->second);
+  pending_asks_.erase(it);
+  if (pa.timer != 0) cancel_timer(pa.timer);
+  if (pa.asker_slot == kNoSlot) {
+    if (pa.external) pa.external(std::move(result));
+    return;
+  }
+  Cell& asker = cell(pa.asker_slot);
+  if (!owner_alive(asker, pa.asker_generation) || !asker.started) return;
+  ContextImpl ctx(*this, asker);
+  HandlerResult r = guarded([&] {
+    pa.callback(ctx, std::move(result));
+    return HandlerResult{};
+  });
+  if (!r)
+    fail(asker, r.error());
+  else if (ctx.stop_requested())
+    begin_stop(asker, StopReason::Kind::Normal, nullptr, false, false);
+}
+
+void EngineCore::fail_asks_targeting(const Cell& c) {
+  if (pending_asks_.empty()) return;
+  for (auto& [id, pa] : pending_asks_) {
+    if (pa.target_slot != c.slot || pa.target_generation != c.generation) continue;
+    Signal s;
+    s.kind = Signal::Kind::AskFailed;
+    s.ask_id = id;
+    s.ask_error = AskError::no_response();
+    post_signal(std::move(s));
+  }
+}
+
+void EngineCore::monitor(uint32_t watcher_slot, AddrHash target) {
+  Cell& w = cell(watcher_slot);
+  Cell* t = resolve(target);
+  if (t == nullptr || t->state == ActorState::Restarting) {
+    Signal s;
+    s.kind = Signal::Kind::Down;
+    s.slot = watcher_slot;
+    s.generation = w.generation;
+    s.from = target;
+    s.payload = MessagePayload::local(Down{target, StopReason::normal(), false});
+    post_signal(std::move(s));
+    return;
+  }
+  if (!t->watchers) t->watchers = std::make_unique<std::vector<AddrHash>>();
+  t->watchers->push_back(w.address());
+}
+
+void EngineCore::demonitor(uint32_t watcher_slot, AddrHash target) {
+  Cell* t = resolve(target);
+  if (t == nullptr || !t->watchers) return;
+  AddrHash w = cell(watcher_slot).address();
+  auto& v = *t->watchers;
+  v.erase(std::remove(v.begin(), v.end(), w), v.end());
+}
+
+ActorInfo EngineCore::info_of(const Cell& c) const {
+  ActorInfo i;
+  i.path = path_of(c);
+  i.address = c.address();
+  i.state = c.state;
+  i.core_id = config.core_id;
+  i.mailbox_depth = c.mailbox.size();
+  i.mailbox_capacity = c.mailbox.capacity();
+  i.restart_count = c.restart_count;
+  i.message_count = c.message_count;
+  i.total_compute_time_ns = c.compute_ns;
+  return i;
+}
+
+std::vector<ActorInfo> EngineCore::query(const ActorQuery& q) const {
+  std::vector<ActorInfo> out;
+  auto prefix = ActorPath::parse(q.path_prefix);
+  if (!prefix) return out;
+  for (uint32_t s = 0; s < slots_used_; ++s) {
+    const Cell& c = cell(s);
+    if (!c.in_use || (c.parent == kNoSlot && c.state == ActorState::Restarting)) continue;
+    if (q.state && c.state != *q.state) continue;
+    ActorInfo i = info_of(c);
+    auto path = ActorPath::parse(i.path);
+    if (path && path->starts_with(*prefix)) out.push_back(std::move(i));
+  }
+  return out;
+}
+
+void EngineCore::emit(EngineEvent::Kind kind, const Cell& c, StopReason reason) {
+  if (!listener) return;
+  listener(EngineEvent{kind, path_of(c), c.address(), std::move(reason)});
+}
+
+}  // namespace pd::detail
