@@ -40,13 +40,6 @@ Envelope Envelope::response(uint32_t reply_payload_len) const {
   return r;
 }
 
-Envelope Envelope::with_priority(uint8_t priority) const {
-  Envelope e = *this;
-  uint32_t p = priority > kPriorityMax ? kPriorityMax : priority;
-  e.flags = (flags & ~kFlagPriorityMask) | (p << kPriorityShift);
-  return e;
-}
-
 void Envelope::write_to(uint8_t* out) const {
   put_u128(out + 0, message_id);
   put_u128(out + 16, source.value());

@@ -4,8 +4,12 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -19,9 +23,48 @@ int64_t monotonic_ns() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
+// Accounting stamps: the TSC where it is invariant (constant_tsc and nonstop_tsc), scaled to
+// nanoseconds by a one-time calibration against CLOCK_MONOTONIC; otherwise the clock itself.
+// A stamp costs ~10 ns on the TSC against ~50 ns for clock_gettime on this kind of VM.
+struct StampSource {
+  bool use_tsc = false;
+  double ns_per_tick = 1.0;
+  StampSource() {
+#if defined(__x86_64__)
+    FILE* f = std::fopen("/proc/cpuinfo", "r");
+    if (f == nullptr) return;
+    char line[4096];
+    bool constant = false, nonstop = false;
+    while (std::fgets(line, sizeof line, f)) {
+      if (std::strncmp(line, "flags", 5) != 0) continue;
+      constant = std::strstr(line, " constant_tsc") != nullptr;
+      nonstop = std::strstr(line, " nonstop_tsc") != nullptr;
+      break;
+    }
+    std::fclose(f);
+    if (!constant || !nonstop) return;
+    int64_t t0 = monotonic_ns();
+    uint64_t c0 = __rdtsc();
+    while (monotonic_ns() - t0 < 2000000) {
+    }
+    int64_t t1 = monotonic_ns();
+    uint64_t c1 = __rdtsc();
+    if (c1 <= c0) return;
+    ns_per_tick = double(t1 - t0) / double(c1 - c0);
+    use_tsc = true;
+#endif
+  }
+};
+
+const StampSource& stamp_source() {
+  static const StampSource source;
+  return source;
+}
+
 }  // namespace
 
 RealReactor::RealReactor() : epoch_ns_(monotonic_ns()), rng_(std::random_device{}()) {
+  (void)stamp_source();  // calibrate once, before any turn is timed
   event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0)
     throw std::runtime_error(std::string("RealReactor: eventfd failed: ") + std::strerror(errno));
@@ -33,7 +76,13 @@ RealReactor::~RealReactor() {
 
 Instant RealReactor::now() { return Instant(Duration(monotonic_ns() - epoch_ns_)); }
 
-uint64_t RealReactor::stamp_ns() { return uint64_t(monotonic_ns()); }
+uint64_t RealReactor::stamp_ns() {
+#if defined(__x86_64__)
+  const StampSource& src = stamp_source();
+  if (src.use_tsc) return uint64_t(double(__rdtsc()) * src.ns_per_tick);
+#endif
+  return uint64_t(monotonic_ns());
+}
 
 void RealReactor::wait_until(Instant deadline) {
   if (notified_.exchange(false, std::memory_order_acq_rel)) return;

@@ -133,11 +133,7 @@ Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec
   ++parent.children_alive;
   ++stats.actors_spawned;
   ++stats.live_actors;
-  Signal s;
-  s.kind = Signal::Kind::Start;
-  s.slot = slot;
-  s.generation = c.generation;
-  post_signal(std::move(s));
+  schedule(c);  // its first turn starts it
   if (listener) emit(EngineEvent::Kind::Spawned, c);
   return c.address();
 }
@@ -176,7 +172,7 @@ SendResult EngineCore::post_stop(AddrHash address, Signal::Kind kind, uint32_t p
 }
 
 static bool runnable(const Cell& c) {
-  return c.state == ActorState::Running ||
+  return c.state == ActorState::Running || c.state == ActorState::Starting ||
          (c.state == ActorState::Stopping && c.drain && c.children_alive == 0);
 }
 
@@ -244,6 +240,7 @@ HandlerResult EngineCore::deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m) {
 void EngineCore::run_turn(Cell& c) {
   c.scheduled = false;
   if (!runnable(c)) return;
+  if (c.state == ActorState::Starting && !start_actor(c)) return;
   ContextImpl ctx(*this, c);
   uint64_t start = config.account_compute_time ? reactor->stamp_ns() : 0;
   MailboxSlot m;
@@ -268,12 +265,35 @@ void EngineCore::run_turn(Cell& c) {
   if (failed) {
     fail(c, std::move(*failed));
   } else if (ctx.stop_requested()) {
-    begin_stop(c, StopReason::Kind::Normal, nullptr, /*drain=*/false, /*skip_on_stop=*/false);
+    begin_stop(c, StopReason::Kind::Normal, std::nullopt, /*drain=*/false, /*skip_on_stop=*/false);
   } else if (c.state == ActorState::Stopping) {
     maybe_finish_stop(c);
   } else if (!c.mailbox.empty()) {
     schedule(c);
   }
+}
+
+// Runs the factory and on_start. False when the actor did not come up (it is failing now) or
+// stopped itself at once.
+bool EngineCore::start_actor(Cell& c) {
+  ContextImpl ctx(*this, c);
+  HandlerResult r = guarded([&]() -> HandlerResult {
+    c.actor = c.spec.factory();
+    if (!c.actor) return Unexpected{ActorError::init("factory returned no actor")};
+    return c.actor->on_start(ctx);
+  });
+  if (!r) {
+    fail(c, r.error());
+    return false;
+  }
+  c.started = true;
+  c.state = ActorState::Running;
+  if (listener) emit(EngineEvent::Kind::Started, c);
+  if (ctx.stop_requested()) {
+    begin_stop(c, StopReason::Kind::Normal, std::nullopt, false, false);
+    return false;
+  }
+  return true;
 }
 
 void EngineCore::process_signals() {
@@ -291,34 +311,13 @@ void EngineCore::process_signal(Signal& s) {
   Cell& c = cell(s.slot);
   if (!c.in_use || c.generation != s.generation) return;  // that incarnation is gone
   switch (s.kind) {
-    case Signal::Kind::Start: {
-      if (c.state != ActorState::Starting) return;
-      ContextImpl ctx(*this, c);
-      HandlerResult r = guarded([&]() -> HandlerResult {
-        c.actor = c.spec.factory();
-        if (!c.actor) return Unexpected{ActorError::init("factory returned no actor")};
-        return c.actor->on_start(ctx);
-      });
-      if (!r) {
-        fail(c, r.error());
-        return;
-      }
-      c.started = true;
-      c.state = ActorState::Running;
-      if (listener) emit(EngineEvent::Kind::Started, c);
-      if (ctx.stop_requested())
-        begin_stop(c, StopReason::Kind::Normal, nullptr, false, false);
-      else if (!c.mailbox.empty())
-        schedule(c);
-      return;
-    }
     case Signal::Kind::Stop:
       if (c.state == ActorState::Restarting) {
         remove_cell(c);
         return;
       }
       c.remove_on_exit = true;
-      begin_stop(c, s.reason, nullptr, /*drain=*/true, /*skip_on_stop=*/false);
+      begin_stop(c, s.reason, std::nullopt, /*drain=*/true, /*skip_on_stop=*/false);
       return;
     case Signal::Kind::Kill:
       if (c.state == ActorState::Restarting) {
@@ -331,14 +330,15 @@ void EngineCore::process_signal(Signal& s) {
     case Signal::Kind::Down: {
       if (!c.started || (c.state != ActorState::Running && c.state != ActorState::Stopping)) return;
       ContextImpl ctx(*this, c);
-      Envelope e = Envelope::make(s.from, c.address(), type_tag_v<Down>, 0);
+      Envelope e = Envelope::make(s.down->actor, c.address(), type_tag_v<Down>, 0);
       e.message_id = next_message_id_++;
-      HandlerResult r = guarded([&] { return c.actor->on_message(ctx, e, s.payload); });
+      MessagePayload payload = MessagePayload::local(std::move(*s.down));
+      HandlerResult r = guarded([&] { return c.actor->on_message(ctx, e, payload); });
       ++c.message_count;
       if (!r)
         fail(c, r.error());
       else if (ctx.stop_requested())
-        begin_stop(c, StopReason::Kind::Normal, nullptr, false, false);
+        begin_stop(c, StopReason::Kind::Normal, std::nullopt, false, false);
       return;
     }
     case Signal::Kind::AskFailed: return;
@@ -381,7 +381,7 @@ void EngineCore::run(RunMode mode, Instant until) {
 void EngineCore::begin_shutdown() {
   if (shutdown_started || shut_down) return;
   shutdown_started = true;
-  begin_stop(cell(user_root), StopReason::Kind::Shutdown, nullptr, true, false);
+  begin_stop(cell(user_root), StopReason::Kind::Shutdown, std::nullopt, true, false);
 }
 
 std::string EngineCore::path_of(const Cell& c) const {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 #include <vector>
@@ -44,6 +45,15 @@ struct SupervisorState {
   uint32_t group_pending = 0;    // group members still stopping before a group restart
 };
 
+// What only some actors need (supervisors, monitored or failed actors), kept off the Cell so
+// an idle actor stays small.
+struct CellExtras {
+  std::optional<ActorError> stop_error;  // why the incarnation being stopped failed
+  uint64_t kill_timer = 0;               // graceful stop deadline
+  std::unique_ptr<SupervisorState> sup;
+  std::vector<AddrHash> watchers;        // monitors on this incarnation
+};
+
 struct Cell {
   std::unique_ptr<Actor> actor;
   ChildSpec spec;
@@ -70,31 +80,33 @@ struct Cell {
   bool drain = false;         // stopping: handle what the mailbox holds before on_stop
   bool skip_on_stop = false;  // stopping: brutal or killed
   StopReason::Kind stop_kind = StopReason::Kind::Normal;
-  std::unique_ptr<ActorError> stop_error;
-  uint64_t kill_timer = 0;
-  std::unique_ptr<SupervisorState> sup;
-  std::unique_ptr<std::vector<AddrHash>> watchers;
+  std::unique_ptr<CellExtras> extras;
 
   AddrHash address() const { return AddrHash(path_hash, generation); }
+  CellExtras& ext() {
+    if (!extras) extras = std::make_unique<CellExtras>();
+    return *extras;
+  }
   StopReason stop_reason() const {
     StopReason r;
     r.kind = stop_kind;
-    if (stop_error) r.error = *stop_error;
+    if (extras && extras->stop_error) r.error = *extras->stop_error;
     return r;
   }
+  uint64_t kill_timer() const { return extras ? extras->kill_timer : 0; }
 };
 
-// Lifecycle signals bypass mailboxes and are handled before any user message.
+// Lifecycle signals bypass mailboxes and are handled before any user message. (Starting an
+// actor is not a signal: a Starting cell sits in the run queue and starts on its first turn.)
 struct Signal {
-  enum class Kind : uint8_t { Start, Stop, Kill, Down, AskFailed };
-  Kind kind = Kind::Start;
+  enum class Kind : uint8_t { Stop, Kill, Down, AskFailed };
+  Kind kind = Kind::Stop;
+  StopReason::Kind reason = StopReason::Kind::Requested;  // Stop
+  AskError ask_error;                                     // AskFailed
   uint32_t slot = kNoSlot;
   uint64_t generation = 0;
-  StopReason::Kind reason = StopReason::Kind::Requested;  // Stop
-  uint64_t ask_id = 0;                                    // AskFailed
-  AskError ask_error;                                     // AskFailed
-  AddrHash from;                                          // Down: the stopped actor
-  MessagePayload payload;                                 // Down
+  uint64_t ask_id = 0;         // AskFailed
+  std::unique_ptr<Down> down;  // Down
 };
 
 struct TimerAction {
@@ -188,7 +200,7 @@ class EngineCore {
   void demonitor(uint32_t watcher_slot, AddrHash target);
 
   // --- stopping (engine_stop.cpp)
-  void begin_stop(Cell& c, StopReason::Kind kind, std::unique_ptr<ActorError> error, bool drain,
+  void begin_stop(Cell& c, StopReason::Kind kind, std::optional<ActorError> error, bool drain,
                   bool skip_on_stop);
   void fail(Cell& c, ActorError error);
   void kill(Cell& c);
@@ -228,6 +240,7 @@ class EngineCore {
   HandlerResult deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m);
   void process_signals();
   void process_signal(Signal& s);
+  bool start_actor(Cell& c);
   void fire_due_timers();
   void fire_timer(uint64_t id);
   void complete_ask(uint64_t id, AskResult result);

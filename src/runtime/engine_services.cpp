@@ -80,7 +80,7 @@ void EngineCore::fire_due_timers() {
         timer_actions_.erase(it);
         Cell& c = cell(slot);
         if (c.in_use && c.generation == generation && c.state == ActorState::Stopping) {
-          c.kill_timer = 0;
+          c.extras->kill_timer = 0;
           kill(c);
         }
         break;
@@ -139,7 +139,7 @@ void EngineCore::complete_ask(uint64_t id, AskResult result) {
   if (!r)
     fail(asker, r.error());
   else if (ctx.stop_requested())
-    begin_stop(asker, StopReason::Kind::Normal, nullptr, false, false);
+    begin_stop(asker, StopReason::Kind::Normal, std::nullopt, false, false);
 }
 
 void EngineCore::fail_asks_targeting(const Cell& c) {
@@ -162,20 +162,18 @@ void EngineCore::monitor(uint32_t watcher_slot, AddrHash target) {
     s.kind = Signal::Kind::Down;
     s.slot = watcher_slot;
     s.generation = w.generation;
-    s.from = target;
-    s.payload = MessagePayload::local(Down{target, StopReason::normal(), false});
+    s.down = std::make_unique<Down>(Down{target, StopReason::normal(), false});
     post_signal(std::move(s));
     return;
   }
-  if (!t->watchers) t->watchers = std::make_unique<std::vector<AddrHash>>();
-  t->watchers->push_back(w.address());
+  t->ext().watchers.push_back(w.address());
 }
 
 void EngineCore::demonitor(uint32_t watcher_slot, AddrHash target) {
   Cell* t = resolve(target);
-  if (t == nullptr || !t->watchers) return;
+  if (t == nullptr || !t->extras) return;
   AddrHash w = cell(watcher_slot).address();
-  auto& v = *t->watchers;
+  auto& v = t->extras->watchers;
   v.erase(std::remove(v.begin(), v.end(), w), v.end());
 }
 

@@ -5,68 +5,68 @@
 
 namespace pd::detail {
 
-void EngineCore::begin_stop(Cell& c, StopReason::Kind kind, std::unique_ptr<ActorError> error,
+void EngineCore::begin_stop(Cell& c, StopReason::Kind kind, std::optional<ActorError> error,
                             bool drain, bool skip_on_stop) {
   PD_ASSERT(c.in_use, "begin_stop on a free cell");
   if (c.state == ActorState::Restarting) return;  // no live incarnation to stop
-  bool escalate = c.state == ActorState::Stopping;
-  if (escalate) {
+  if (c.state == ActorState::Stopping) {
     // Already stopping: a failure or a kill cuts the drain short; a kill also skips on_stop.
     if (!drain) c.drain = false;
     if (kind == StopReason::Kind::Killed || kind == StopReason::Kind::Error) {
       c.stop_kind = kind;
-      c.stop_error = std::move(error);
+      if (error || c.extras) c.ext().stop_error = std::move(error);
     }
     if (!skip_on_stop || c.skip_on_stop) {
       maybe_finish_stop(c);
       return;
     }
-    c.skip_on_stop = true;
+    c.skip_on_stop = true;  // escalated to a kill: kill the children too
   } else {
     c.state = ActorState::Stopping;
     c.stop_kind = kind;
-    c.stop_error = std::move(error);
-    bool brutal = c.spec.shutdown.kind == ShutdownPolicy::Kind::Brutal;
-    c.skip_on_stop = skip_on_stop || brutal;
+    if (error) c.ext().stop_error = std::move(error);
+    c.skip_on_stop = skip_on_stop || c.spec.shutdown.kind == ShutdownPolicy::Kind::Brutal;
     c.drain = drain && !c.skip_on_stop;
-    if (!c.skip_on_stop && c.spec.shutdown.timeout != Duration::max()) {
-      TimerAction a;
-      a.kind = TimerAction::Kind::StopDeadline;
-      a.owner_slot = c.slot;
-      a.owner_generation = c.generation;
-      c.kill_timer = arm_timer(c.spec.shutdown.timeout, std::move(a));
-    }
   }
+  uint64_t generation = c.generation;
   if (c.first_child != kNoSlot) {
     // Hold the cell open while its children stop, some of them synchronously.
     ++c.children_alive;
     std::vector<uint32_t> children;
     for (uint32_t s = c.last_child; s != kNoSlot; s = cell(s).prev_sibling) children.push_back(s);
-    StopReason::Kind child_kind = c.skip_on_stop ? StopReason::Kind::Killed
-                                  : kind == StopReason::Kind::Shutdown
-                                      ? StopReason::Kind::Shutdown
-                                      : StopReason::Kind::Hierarchical;
+    StopReason::Kind child_kind = c.skip_on_stop                    ? StopReason::Kind::Killed
+                                  : kind == StopReason::Kind::Shutdown ? StopReason::Kind::Shutdown
+                                                                       : StopReason::Kind::Hierarchical;
     for (uint32_t s : children) {
       Cell& ch = cell(s);
       if (!ch.in_use || ch.parent != c.slot || ch.state == ActorState::Restarting) continue;
       if (ch.state == ActorState::Stopping && !c.skip_on_stop) continue;
-      begin_stop(ch, child_kind, nullptr, /*drain=*/!c.skip_on_stop, c.skip_on_stop);
+      begin_stop(ch, child_kind, std::nullopt, /*drain=*/!c.skip_on_stop, c.skip_on_stop);
     }
     --c.children_alive;
   }
   maybe_finish_stop(c);
+  // Still waiting (children or drain): bound the wait by the shutdown policy.
+  if (c.in_use && c.generation == generation && c.state == ActorState::Stopping &&
+      !c.skip_on_stop && c.kill_timer() == 0 && c.spec.shutdown.timeout != Duration::max()) {
+    TimerAction a;
+    a.kind = TimerAction::Kind::StopDeadline;
+    a.owner_slot = c.slot;
+    a.owner_generation = c.generation;
+    c.ext().kill_timer = arm_timer(c.spec.shutdown.timeout, std::move(a));
+  }
 }
 
 void EngineCore::fail(Cell& c, ActorError error) {
   ++stats.failures;
   if (listener) emit(EngineEvent::Kind::Failed, c, StopReason::failed(error));
   // A failed incarnation does not drain: what its mailbox holds waits for the next one.
-  begin_stop(c, StopReason::Kind::Error, std::make_unique<ActorError>(std::move(error)),
-             /*drain=*/false, /*skip_on_stop=*/false);
+  begin_stop(c, StopReason::Kind::Error, std::move(error), /*drain=*/false,
+             /*skip_on_stop=*/false);
 }
 
 void EngineCore::kill(Cell& c) {
-  begin_stop(c, StopReason::Kind::Killed, nullptr, /*drain=*/false, /*skip_on_stop=*/true);
+  begin_stop(c, StopReason::Kind::Killed, std::nullopt, /*drain=*/false, /*skip_on_stop=*/true);
 }
 
 void EngineCore::maybe_finish_stop(Cell& c) {
@@ -79,9 +79,9 @@ void EngineCore::maybe_finish_stop(Cell& c) {
 }
 
 void EngineCore::finish_stop(Cell& c) {
-  if (c.kill_timer != 0) {
-    cancel_timer(c.kill_timer);
-    c.kill_timer = 0;
+  if (c.kill_timer() != 0) {
+    cancel_timer(c.extras->kill_timer);
+    c.extras->kill_timer = 0;
   }
   // Children left now are dead incarnations that awaited a group restart.
   while (c.first_child != kNoSlot) remove_cell(cell(c.first_child));
@@ -95,25 +95,25 @@ void EngineCore::finish_stop(Cell& c) {
   }
   c.actor.reset();
   c.started = false;
-  c.sup.reset();
   c.drain = false;
-  if (c.watchers) {
-    for (AddrHash w : *c.watchers) {
+  if (c.extras) {
+    for (AddrHash w : c.extras->watchers) {
       Cell* wc = resolve(w);
       if (!wc) continue;
       Signal s;
       s.kind = Signal::Kind::Down;
       s.slot = wc->slot;
       s.generation = wc->generation;
-      s.from = c.address();
-      s.payload = MessagePayload::local(Down{c.address(), reason, true});
+      s.down = std::make_unique<Down>(Down{c.address(), reason, true});
       post_signal(std::move(s));
     }
-    c.watchers.reset();
+    c.extras.reset();  // watchers, supervisor history and the stop error die with the incarnation
   }
   fail_asks_targeting(c);
-  ++stats.actors_stopped;
-  --stats.live_actors;
+  if (c.parent != kNoSlot) {
+    ++stats.actors_stopped;
+    --stats.live_actors;
+  }
   c.state = ActorState::Restarting;
   if (listener) emit(EngineEvent::Kind::Stopped, c, reason);
   // Last: the supervisor may restart, remove or escalate, and c must not be touched after.

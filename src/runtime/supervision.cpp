@@ -40,18 +40,14 @@ void EngineCore::restart(Cell& c) {
   c.remove_on_exit = false;
   c.skip_on_stop = false;
   c.drain = false;
-  c.stop_error.reset();
+  c.extras.reset();
   c.stop_kind = StopReason::Kind::Normal;
   ++c.restart_count;
   ++stats.restarts;
   ++stats.live_actors;
   ++cell(c.parent).children_alive;
   if (listener) emit(EngineEvent::Kind::Restarted, c);
-  Signal s;
-  s.kind = Signal::Kind::Start;
-  s.slot = c.slot;
-  s.generation = c.generation;
-  post_signal(std::move(s));
+  schedule(c);  // its next turn starts the new incarnation
 }
 
 void EngineCore::on_child_exited(Cell& p, Cell& c) {
@@ -60,8 +56,9 @@ void EngineCore::on_child_exited(Cell& p, Cell& c) {
     maybe_finish_stop(p);
     return;
   }
-  if (!p.sup) p.sup = std::make_unique<SupervisorState>();
-  SupervisorState& sup = *p.sup;
+  CellExtras& ext = p.ext();
+  if (!ext.sup) ext.sup = std::make_unique<SupervisorState>();
+  SupervisorState& sup = *ext.sup;
   if (c.in_group) {
     if (c.remove_on_exit) remove_cell(c);
     PD_ASSERT(sup.group_pending > 0, "a group member exited that the group did not count");
@@ -103,7 +100,7 @@ void EngineCore::on_child_exited(Cell& p, Cell& c) {
     if (m.state == ActorState::Restarting) continue;
     ++sup.group_pending;
     if (m.state != ActorState::Stopping)
-      begin_stop(m, StopReason::Kind::Supervisor, nullptr, /*drain=*/true, false);
+      begin_stop(m, StopReason::Kind::Supervisor, std::nullopt, /*drain=*/true, false);
   }
   if (--sup.group_pending == 0) restart_group(p);
 }
@@ -128,7 +125,7 @@ void EngineCore::on_root_exited(Cell& root) {
   paths_.erase(root.path_hash);
   if (was_user) {
     shutdown_started = true;
-    begin_stop(cell(system_root), StopReason::Kind::Shutdown, nullptr, true, false);
+    begin_stop(cell(system_root), StopReason::Kind::Shutdown, std::nullopt, true, false);
     return;
   }
   // /system is last: the engine is done. Asks still waiting get NoResponse.

@@ -51,7 +51,12 @@ struct Envelope {
   Envelope response(uint32_t reply_payload_len) const;
 
   // Priority 0 (lowest, the default) .. 3; values above 3 are clamped to 3.
-  Envelope with_priority(uint8_t priority) const;
+  Envelope with_priority(uint8_t priority) const {
+    Envelope e = *this;
+    uint32_t p = priority > kPriorityMax ? kPriorityMax : priority;
+    e.flags = (flags & ~kFlagPriorityMask) | (p << kPriorityShift);
+    return e;
+  }
   uint8_t priority() const { return uint8_t((flags & kFlagPriorityMask) >> kPriorityShift); }
   bool is_response() const { return (flags & kFlagResponse) != 0; }
 

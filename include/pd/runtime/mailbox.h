@@ -23,7 +23,7 @@ struct MailboxSlot {
 
 class Mailbox {
  public:
-  static constexpr uint32_t kInitialRingSlots = 4;
+  static constexpr uint32_t kInitialRingSlots = 2;
   static constexpr uint32_t kShrinkThreshold = 256;
   static constexpr int kLevels = Envelope::kPriorityMax + 1;
 

@@ -1,0 +1,19 @@
+// The pd-bench workloads: each runs on a fresh engine and returns its figures.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pd::bench {
+
+// Figures in output order: name and already-formatted JSON value.
+using Figures = std::vector<std::pair<std::string, std::string>>;
+
+Figures pingpong(uint64_t round_trips);
+Figures skynet(uint64_t leaves);
+Figures fanin(uint64_t senders, uint64_t messages_per_sender);
+Figures spawn_idle(uint64_t actors);
+
+}  // namespace pd::bench
