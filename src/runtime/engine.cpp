@@ -179,7 +179,12 @@ static bool runnable(const Cell& c) {
 void EngineCore::schedule(Cell& c) {
   if (c.scheduled) return;
   c.scheduled = true;
-  runq_.push(c.slot);
+  // A new incarnation starts ahead of queued work: spawn-heavy trees then run depth first,
+  // so short-lived actors finish (and free their cells) while their memory is still hot.
+  if (c.state == ActorState::Starting)
+    runq_.push_front(c.slot);
+  else
+    runq_.push(c.slot);
 }
 
 SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slot) {

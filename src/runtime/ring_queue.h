@@ -20,6 +20,12 @@ class RingQueue {
     slots_[(head_ + count_) & (cap_ - 1)] = std::move(value);
     ++count_;
   }
+  void push_front(T value) {
+    if (count_ == cap_) grow();
+    head_ = (head_ + cap_ - 1) & (cap_ - 1);
+    slots_[head_] = std::move(value);
+    ++count_;
+  }
   T pop() {
     PD_ASSERT(count_ > 0, "pop from an empty RingQueue");
     T v = std::move(slots_[head_]);
