@@ -64,7 +64,9 @@ const StampSource& stamp_source() {
 }  // namespace
 
 RealReactor::RealReactor() : epoch_ns_(monotonic_ns()), rng_(std::random_device{}()) {
-  (void)stamp_source();  // calibrate once, before any turn is timed
+  const StampSource& src = stamp_source();  // calibrated once per process
+  use_tsc_ = src.use_tsc;
+  ns_per_tick_ = src.ns_per_tick;
   event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0)
     throw std::runtime_error(std::string("RealReactor: eventfd failed: ") + std::strerror(errno));
@@ -78,8 +80,7 @@ Instant RealReactor::now() { return Instant(Duration(monotonic_ns() - epoch_ns_)
 
 uint64_t RealReactor::stamp_ns() {
 #if defined(__x86_64__)
-  const StampSource& src = stamp_source();
-  if (src.use_tsc) return uint64_t(double(__rdtsc()) * src.ns_per_tick);
+  if (use_tsc_) return uint64_t(double(__rdtsc()) * ns_per_tick_);
 #endif
   return uint64_t(monotonic_ns());
 }

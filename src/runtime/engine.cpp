@@ -247,10 +247,12 @@ void EngineCore::run_turn(Cell& c) {
   if (!runnable(c)) return;
   if (c.state == ActorState::Starting && !start_actor(c)) return;
   ContextImpl ctx(*this, c);
-  uint64_t start = config.account_compute_time ? reactor->stamp_ns() : 0;
   MailboxSlot m;
   std::optional<ActorError> failed;
-  for (uint32_t n = 0; n < config.messages_per_turn_max && c.mailbox.pop(m); ++n) {
+  // A turn handles what was queued when it began (at most messages_per_turn_max): what the
+  // actor sends itself meanwhile waits for its next turn, so a self-messaging actor yields.
+  uint32_t budget = std::min(config.messages_per_turn_max, c.mailbox.size());
+  for (uint32_t n = 0; n < budget && c.mailbox.pop(m); ++n) {
     uint64_t g = m.envelope.destination.generation();
     if (g != 0 && g != c.generation) {
       ++stats.dead_letters;  // addressed to an incarnation that no longer exists
@@ -266,7 +268,13 @@ void EngineCore::run_turn(Cell& c) {
     if (ctx.stop_requested()) break;
   }
   m.payload.reset();
-  if (config.account_compute_time) c.compute_ns += reactor->stamp_ns() - start;
+  if (config.account_compute_time) {
+    // One stamp per turn: this turn's end is the next turn's start (the loop's own work
+    // between two turns is charged to the later one).
+    uint64_t end = reactor->stamp_ns();
+    c.compute_ns += end - turn_stamp_;
+    turn_stamp_ = end;
+  }
   if (failed) {
     fail(c, std::move(*failed));
   } else if (ctx.stop_requested()) {
@@ -366,6 +374,7 @@ void EngineCore::run(RunMode mode, Instant until) {
     if (channel->has_commands()) drain_handle_commands();
     fire_due_timers();
     process_signals();
+    if (config.account_compute_time && !runq_.empty()) turn_stamp_ = reactor->stamp_ns();
     for (int i = 0; i < kTurnsPerPoll && !runq_.empty(); ++i) {
       run_turn(cell(runq_.pop()));
       if (!signals_.empty()) process_signals();

@@ -261,6 +261,7 @@ class EngineCore {
   uint64_t next_timer_id_ = 1;
   std::unordered_map<uint64_t, PendingAsk> pending_asks_;
   u128 next_message_id_ = 1;
+  uint64_t turn_stamp_ = 0;  // reactor stamp at the end of the previous turn
   std::deque<HandleChannel::Command> commands_;
 };
 

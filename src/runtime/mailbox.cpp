@@ -48,8 +48,7 @@ Mailbox::Ring& Mailbox::level(uint8_t priority) {
   return urgent_[priority - 1];
 }
 
-bool Mailbox::push(Envelope& envelope, MessagePayload& payload) {
-  if (size_ >= capacity_) return false;
+bool Mailbox::push_slow(Envelope& envelope, MessagePayload& payload) {
   uint8_t prio = envelope.priority();
   level(prio).push(envelope, payload);
   if (prio != 0) ++urgent_size_;
@@ -57,7 +56,7 @@ bool Mailbox::push(Envelope& envelope, MessagePayload& payload) {
   return true;
 }
 
-bool Mailbox::pop(MailboxSlot& out) {
+bool Mailbox::pop_slow(MailboxSlot& out) {
   if (size_ == 0) return false;
   if (urgent_size_ != 0) {
     for (int i = kLevels - 2; i >= 0; --i) {

@@ -23,7 +23,9 @@ using pd::AddrHash;
 using pd::Envelope;
 using pd::u128;
 
-constexpr u128 make_u128(uint64_t high, uint64_t low) { return (u128(high) << 64) | low; }
+constexpr u128 make_u128(uint64_t high, uint64_t low) {
+  return (u128(high) << 64) | low;
+}
 
 // An envelope with a distinct, non-trivial value in every field.
 Envelope sample_envelope() {
@@ -39,6 +41,7 @@ Envelope sample_envelope() {
 }
 
 // sample_envelope() on the wire, written out by hand from the layout table.
+// clang-format off
 constexpr std::array<uint8_t, 80> kSampleBytes = {
     // offset 0: message_id 0x0123456789ABCDEF'FEDCBA9876543210, low byte first
     0x10, 0x32, 0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE,
@@ -60,6 +63,7 @@ constexpr std::array<uint8_t, 80> kSampleBytes = {
     // offset 72: padding
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
+// clang-format on
 
 void expect_bytes_equal(const std::array<uint8_t, 80>& actual,
                         const std::array<uint8_t, 80>& expected) {
@@ -184,8 +188,8 @@ TEST(Envelope, round_trips_through_bytes) {
     cases.push_back(e);
   }
   {
-    Envelope e = Envelope::make(AddrHash(0xDEADBEEFCAFEF00Dull, 0), AddrHash(1, 0x8000000000000000ull),
-                                0x5A5A5A5A5A5A5A5Aull, 1)
+    Envelope e = Envelope::make(AddrHash(0xDEADBEEFCAFEF00Dull, 0),
+                                AddrHash(1, 0x8000000000000000ull), 0x5A5A5A5A5A5A5A5Aull, 1)
                      .with_priority(3);
     e.message_id = make_u128(0x8000000000000000ull, 1);
     cases.push_back(e);

@@ -126,9 +126,13 @@ TEST(StopReason, failed_keeps_its_actor_error) {
   EXPECT_EQ(r.error, ActorError::wasm_trap("oob"));
 }
 
-TEST(StopReason, abi_code_of_Normal_is_0) { EXPECT_EQ(StopReason::normal().abi_code(), 0); }
+TEST(StopReason, abi_code_of_Normal_is_0) {
+  EXPECT_EQ(StopReason::normal().abi_code(), 0);
+}
 
-TEST(StopReason, abi_code_of_Requested_is_1) { EXPECT_EQ(StopReason::requested().abi_code(), 1); }
+TEST(StopReason, abi_code_of_Requested_is_1) {
+  EXPECT_EQ(StopReason::requested().abi_code(), 1);
+}
 
 TEST(StopReason, abi_code_of_Supervisor_is_2) {
   EXPECT_EQ(StopReason::supervisor().abi_code(), 2);
@@ -138,9 +142,13 @@ TEST(StopReason, abi_code_of_Hierarchical_is_2) {
   EXPECT_EQ(StopReason::hierarchical().abi_code(), 2);
 }
 
-TEST(StopReason, abi_code_of_Shutdown_is_3) { EXPECT_EQ(StopReason::shutdown().abi_code(), 3); }
+TEST(StopReason, abi_code_of_Shutdown_is_3) {
+  EXPECT_EQ(StopReason::shutdown().abi_code(), 3);
+}
 
-TEST(StopReason, abi_code_of_Killed_is_4) { EXPECT_EQ(StopReason::killed().abi_code(), 4); }
+TEST(StopReason, abi_code_of_Killed_is_4) {
+  EXPECT_EQ(StopReason::killed().abi_code(), 4);
+}
 
 TEST(StopReason, abi_code_of_Error_is_minus_1) {
   EXPECT_EQ(StopReason::failed(ActorError::panic("boom")).abi_code(), -1);

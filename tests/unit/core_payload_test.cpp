@@ -90,9 +90,7 @@ struct Owner {
   typename Tag::Extra extra;
 
   explicit Owner(std::string text) : owned(new std::string(std::move(text))) { ++life.live; }
-  Owner(Owner&& o) noexcept : owned(std::move(o.owned)), extra(std::move(o.extra)) {
-    ++life.live;
-  }
+  Owner(Owner&& o) noexcept : owned(std::move(o.owned)), extra(std::move(o.extra)) { ++life.live; }
   Owner(const Owner&) = delete;
   Owner& operator=(const Owner&) = delete;
   Owner& operator=(Owner&&) = delete;

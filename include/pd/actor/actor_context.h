@@ -45,7 +45,11 @@ class ActorContext {
 
   template <class T>
   SendResult send(AddrHash to, T message, uint8_t priority = 0) {
-    Envelope e = Envelope::make(self(), to, type_tag_v<T>, 0).with_priority(priority);
+    Envelope e;
+    e.destination = to;
+    e.type_tag = type_tag_v<T>;
+    e.flags = uint32_t(priority > Envelope::kPriorityMax ? Envelope::kPriorityMax : priority)
+              << Envelope::kPriorityShift;
     return send_raw(e, MessagePayload::local(std::move(message)));
   }
 

@@ -38,7 +38,7 @@ class AddrHash {
   constexpr AddrHash path_address() const { return AddrHash(path_hash(), 0); }
   constexpr auto operator<=>(const AddrHash&) const = default;
 
-  // 32 hex digits, path hash then generation: "1f2e...:00000001".
+  // 16 hex digits of path hash, a colon, 16 of generation: "44529d9f87635291:0000000000000001".
   std::string to_string() const;
 
  private:

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <span>
 #include <string_view>
@@ -84,13 +85,13 @@ class MessagePayload {
   template <class T>
   T* get_if() {
     if (!is<T>()) return nullptr;
-    return static_cast<T*>(ops_->address(this->storage_ptr()));
+    return static_cast<T*>(object_address());
   }
   template <class T>
   Expected<T*, PayloadError> get() {
     if (kind_ != Kind::Local) return Unexpected{PayloadError::WrongVariant};
     if (ops_->type_tag != type_tag_v<T>) return Unexpected{PayloadError::TypeMismatch};
-    return static_cast<T*>(ops_->address(storage_ptr()));
+    return static_cast<T*>(object_address());
   }
   // Moves the local T out; the payload becomes empty on success and is unchanged on error.
   template <class T>
@@ -116,7 +117,7 @@ class MessagePayload {
 
   void reset() {
     if (kind_ == Kind::Local) {
-      ops_->destroy(storage_ptr());
+      if (!ops_->trivial) ops_->destroy(storage_ptr());
     } else if (kind_ == Kind::Serialized) {
       storage_.bytes.~vector();
     }
@@ -128,9 +129,10 @@ class MessagePayload {
   struct Ops {
     uint64_t type_tag;
     std::string_view type_name;
+    bool trivial;  // inline and trivially copyable: moved by copying bytes, never destroyed
+    bool heap;     // stored behind a pointer rather than inline
     void (*move)(void* dst, void* src);  // move-construct into dst, destroy src
     void (*destroy)(void*);
-    void* (*address)(void*);
   };
   template <class U>
   static constexpr bool fits_inline() {
@@ -140,25 +142,29 @@ class MessagePayload {
   template <class U>
   static constexpr Ops kInlineOps = {
       type_tag_v<U>, type_name<U>(),
+      std::is_trivially_copyable_v<U> && std::is_trivially_destructible_v<U>, false,
       [](void* dst, void* src) {
         U* s = static_cast<U*>(src);
         ::new (dst) U(std::move(*s));
         s->~U();
       },
-      [](void* p) { static_cast<U*>(p)->~U(); }, [](void* p) -> void* { return p; }};
+      [](void* p) { static_cast<U*>(p)->~U(); }};
   template <class U>
   static constexpr Ops kHeapOps = {
-      type_tag_v<U>, type_name<U>(),
+      type_tag_v<U>, type_name<U>(), false, true,
       [](void* dst, void* src) { *static_cast<void**>(dst) = *static_cast<void**>(src); },
-      [](void* p) { delete *static_cast<U**>(p); },
-      [](void* p) -> void* { return *static_cast<void**>(p); }};
+      [](void* p) { delete *static_cast<U**>(p); }};
 
   void* storage_ptr() { return static_cast<void*>(&storage_); }
+  void* object_address() { return ops_->heap ? storage_.heap : storage_ptr(); }
   void move_from(MessagePayload& o) noexcept {
     kind_ = o.kind_;
     ops_ = o.ops_;
     if (kind_ == Kind::Local) {
-      ops_->move(storage_ptr(), o.storage_ptr());
+      if (ops_->trivial)
+        std::memcpy(storage_.inline_bytes, o.storage_.inline_bytes, kInlineSize);
+      else
+        ops_->move(storage_ptr(), o.storage_ptr());
     } else if (kind_ == Kind::Serialized) {
       ::new (static_cast<void*>(&storage_.bytes)) std::vector<uint8_t>(std::move(o.storage_.bytes));
       o.storage_.bytes.~vector();

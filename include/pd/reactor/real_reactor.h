@@ -27,6 +27,8 @@ class RealReactor final : public Reactor {
  private:
   int event_fd_ = -1;
   int64_t epoch_ns_ = 0;
+  bool use_tsc_ = false;
+  double ns_per_tick_ = 1.0;
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> notified_{false};
   Xoshiro256 rng_;

@@ -32,8 +32,30 @@ class Mailbox {
   Mailbox& operator=(Mailbox&&) noexcept = default;
 
   // False (and nothing moved) when full.
-  bool push(Envelope& envelope, MessagePayload& payload);
-  bool pop(MailboxSlot& out);
+  bool push(Envelope& envelope, MessagePayload& payload) {
+    if (size_ >= capacity_) return false;
+    if (envelope.priority() == 0 && normal_.count < normal_.cap) {  // the common case
+      MailboxSlot& s = normal_.slots[(normal_.head + normal_.count) & (normal_.cap - 1)];
+      s.envelope = envelope;
+      s.payload = std::move(payload);
+      ++normal_.count;
+      ++size_;
+      return true;
+    }
+    return push_slow(envelope, payload);
+  }
+  bool pop(MailboxSlot& out) {
+    if (urgent_size_ == 0 && normal_.count > 1) {  // the common case: no ring to release
+      MailboxSlot& s = normal_.slots[normal_.head];
+      out.envelope = s.envelope;
+      out.payload = std::move(s.payload);
+      normal_.head = (normal_.head + 1) & (normal_.cap - 1);
+      --normal_.count;
+      --size_;
+      return true;
+    }
+    return pop_slow(out);
+  }
   // Drops everything; returns how many messages were dropped.
   uint32_t clear();
 
@@ -56,6 +78,8 @@ class Mailbox {
     void release_if_large_and_empty();
   };
   Ring& level(uint8_t priority);
+  bool push_slow(Envelope& envelope, MessagePayload& payload);
+  bool pop_slow(MailboxSlot& out);
 
   Ring normal_;                    // priority 0: nearly all traffic
   std::unique_ptr<Ring[]> urgent_; // priorities 1..3, allocated on first use
