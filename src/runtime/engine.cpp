@@ -15,8 +15,11 @@ class RootActor final : public Actor {
   HandlerResult on_message(ActorContext&, const Envelope&, MessagePayload&) override { return {}; }
 };
 
-// How many actor turns run between two looks at timers and handle commands.
+// How many actor turns run between two looks at timers and handle commands, at most; with
+// compute-time accounting on, also at most this much (stamp) time: a timer fires within
+// max(one turn, kPollQuantumNs) of its deadline.
 constexpr int kTurnsPerPoll = 256;
+constexpr uint64_t kPollQuantumNs = 50000;
 
 thread_local const EngineCore* tl_running_core = nullptr;
 
@@ -41,9 +44,10 @@ EngineCore::EngineCore(EngineConfig cfg, std::unique_ptr<Reactor> r)
     c.slot = slot;
     c.incarnation = 1;
     c.generation = make_generation(config.core_id, slot, 1);
-    c.spec = ChildSpec(name, [] { return std::make_unique<RootActor>(); });
-    c.spec.intensity = config.root_intensity;
-    c.spec.shutdown = ShutdownPolicy::with_timeout(Duration::max());
+    ChildSpec spec(name, [] { return std::make_unique<RootActor>(); });
+    spec.intensity = config.root_intensity;
+    spec.shutdown = ShutdownPolicy::with_timeout(Duration::max());
+    c.spec = CellSpec(std::move(spec));
     c.mailbox.set_capacity(kMailboxCapacityDefault);
     c.path_hash = fnv1a64(std::string("/") + name);
     c.actor = c.spec.factory();
@@ -126,7 +130,7 @@ Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec
   c.path_hash = hash;
   c.generation = make_generation(config.core_id, slot, incarnation);
   c.mailbox.set_capacity(spec.mailbox_capacity);
-  c.spec = std::move(spec);
+  c.spec = CellSpec(std::move(spec));
   c.state = ActorState::Starting;
   paths_.insert(hash, slot);
   link_child(parent, c);
@@ -179,12 +183,18 @@ static bool runnable(const Cell& c) {
 void EngineCore::schedule(Cell& c) {
   if (c.scheduled) return;
   c.scheduled = true;
-  // A new incarnation starts ahead of queued work: spawn-heavy trees then run depth first,
-  // so short-lived actors finish (and free their cells) while their memory is still hot.
   if (c.state == ActorState::Starting)
-    runq_.push_front(c.slot);
+    starting_.push_back(c.slot);
   else
     runq_.push(c.slot);
+}
+
+// New incarnations start ahead of queued work, in the order they were spawned: spawn-heavy
+// trees then run depth first, so short-lived actors finish (and free their cells) while their
+// memory is still hot, and siblings still start in spawn order.
+void EngineCore::flush_starting() {
+  for (auto it = starting_.rbegin(); it != starting_.rend(); ++it) runq_.push_front(*it);
+  starting_.clear();
 }
 
 SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slot) {
@@ -243,6 +253,7 @@ HandlerResult EngineCore::deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m) {
 }
 
 void EngineCore::run_turn(Cell& c) {
+  if (!c.in_use) return;  // stopped for good while it waited in the run queue
   c.scheduled = false;
   if (!runnable(c)) return;
   if (c.state == ActorState::Starting && !start_actor(c)) return;
@@ -374,12 +385,18 @@ void EngineCore::run(RunMode mode, Instant until) {
     if (channel->has_commands()) drain_handle_commands();
     fire_due_timers();
     process_signals();
+    flush_starting();
     if (config.account_compute_time && !runq_.empty()) turn_stamp_ = reactor->stamp_ns();
+    uint64_t batch_stamp = turn_stamp_;
     for (int i = 0; i < kTurnsPerPoll && !runq_.empty(); ++i) {
       run_turn(cell(runq_.pop()));
       if (!signals_.empty()) process_signals();
+      if (!starting_.empty()) flush_starting();
+      // Long turns: look at timers and handles again after kPollQuantum, not 256 turns.
+      if (turn_stamp_ - batch_stamp >= kPollQuantumNs) break;
     }
-    if (!runq_.empty() || !signals_.empty() || channel->has_commands()) continue;
+    if (!runq_.empty() || !signals_.empty() || !starting_.empty() || channel->has_commands())
+      continue;
     Instant next = next_timer_deadline();
     if (mode == RunMode::UntilTime) {
       if (reactor->now() >= until) break;

@@ -45,6 +45,31 @@ struct SupervisorState {
   uint32_t group_pending = 0;    // group members still stopping before a group restart
 };
 
+// The parts of a ChildSpec a cell keeps, packed: an idle actor's size is mostly its cell.
+// (The mailbox capacity lives in the mailbox.)
+struct CellSpec {
+  std::string name;
+  ActorFactory factory;
+  Duration shutdown_timeout{};
+  Duration intensity_window{};
+  uint32_t intensity_max = 0;
+  RestartPolicy restart = RestartPolicy::Permanent;
+  SupervisionStrategy strategy = SupervisionStrategy::OneForOne;
+  ShutdownPolicy::Kind shutdown_kind = ShutdownPolicy::Kind::Timeout;
+
+  CellSpec() = default;
+  explicit CellSpec(ChildSpec&& s)
+      : name(std::move(s.name)),
+        factory(std::move(s.factory)),
+        shutdown_timeout(s.shutdown.timeout),
+        intensity_window(s.intensity.window),
+        intensity_max(s.intensity.max_restarts),
+        restart(s.restart),
+        strategy(s.strategy),
+        shutdown_kind(s.shutdown.kind) {}
+  RestartIntensity intensity() const { return {intensity_max, intensity_window}; }
+};
+
 // What only some actors need (supervisors, monitored or failed actors), kept off the Cell so
 // an idle actor stays small.
 struct CellExtras {
@@ -56,7 +81,7 @@ struct CellExtras {
 
 struct Cell {
   std::unique_ptr<Actor> actor;
-  ChildSpec spec;
+  CellSpec spec;
   Mailbox mailbox{0};
   uint64_t path_hash = 0;
   uint64_t generation = 0;
@@ -237,6 +262,7 @@ class EngineCore {
   void link_child(Cell& parent, Cell& child);
   void unlink_child(Cell& child);
   void run_turn(Cell& c);
+  void flush_starting();
   HandlerResult deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m);
   void process_signals();
   void process_signal(Signal& s);
@@ -247,13 +273,13 @@ class EngineCore {
   void fail_asks_targeting(const Cell& c);
   void drain_handle_commands();
   Instant next_timer_deadline();
-  bool idle() const { return runq_.empty() && signals_.empty() && timer_actions_.empty(); }
 
   std::vector<std::unique_ptr<Cell[]>> chunks_;
   std::vector<uint32_t> free_slots_;
   uint32_t slots_used_ = 0;
   PathTable paths_;
   RingQueue<uint32_t> runq_;
+  std::vector<uint32_t> starting_;  // scheduled new incarnations, in spawn order
   RingQueue<Signal> signals_;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<TimerEntry>> timer_heap_;
   std::unordered_map<uint64_t, TimerAction> timer_actions_;

@@ -119,6 +119,7 @@ Expected<AddrHash, SpawnError> EngineHandle::spawn(ChildSpec spec, std::string p
   return call<R>(
       *channel_,
       [shared, parent_path](detail::EngineCore& core) -> R {
+        if (core.shutdown_started) return Unexpected{SpawnError::Unbound};
         auto parent = core.lookup(parent_path);
         if (!parent) return Unexpected{SpawnError::ParentNotFound};
         return core.spawn(core.resolve(*parent)->slot, std::move(*shared));

@@ -29,7 +29,18 @@ uint64_t EngineCore::arm_timer(Duration delay, TimerAction action) {
 bool EngineCore::cancel_timer(uint64_t id) { return timer_actions_.erase(id) > 0; }
 
 Instant EngineCore::next_timer_deadline() {
-  while (!timer_heap_.empty() && !timer_actions_.count(timer_heap_.top().id)) timer_heap_.pop();
+  // Drop what can no longer do anything (cancelled, or owned by a stopped incarnation), so an
+  // idle engine does not wait for a dead actor's timer.
+  while (!timer_heap_.empty()) {
+    auto it = timer_actions_.find(timer_heap_.top().id);
+    if (it != timer_actions_.end()) {
+      const TimerAction& a = it->second;
+      bool owned = a.kind == TimerAction::Kind::Send || a.kind == TimerAction::Kind::Interval;
+      if (!owned || owner_alive(cell(a.owner_slot), a.owner_generation)) break;
+      timer_actions_.erase(it);
+    }
+    timer_heap_.pop();
+  }
   return timer_heap_.empty() ? kInstantNever : timer_heap_.top().deadline;
 }
 

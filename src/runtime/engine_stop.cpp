@@ -25,7 +25,7 @@ void EngineCore::begin_stop(Cell& c, StopReason::Kind kind, std::optional<ActorE
     c.state = ActorState::Stopping;
     c.stop_kind = kind;
     if (error) c.ext().stop_error = std::move(error);
-    c.skip_on_stop = skip_on_stop || c.spec.shutdown.kind == ShutdownPolicy::Kind::Brutal;
+    c.skip_on_stop = skip_on_stop || c.spec.shutdown_kind == ShutdownPolicy::Kind::Brutal;
     c.drain = drain && !c.skip_on_stop;
   }
   uint64_t generation = c.generation;
@@ -48,12 +48,12 @@ void EngineCore::begin_stop(Cell& c, StopReason::Kind kind, std::optional<ActorE
   maybe_finish_stop(c);
   // Still waiting (children or drain): bound the wait by the shutdown policy.
   if (c.in_use && c.generation == generation && c.state == ActorState::Stopping &&
-      !c.skip_on_stop && c.kill_timer() == 0 && c.spec.shutdown.timeout != Duration::max()) {
+      !c.skip_on_stop && c.kill_timer() == 0 && c.spec.shutdown_timeout != Duration::max()) {
     TimerAction a;
     a.kind = TimerAction::Kind::StopDeadline;
     a.owner_slot = c.slot;
     a.owner_generation = c.generation;
-    c.ext().kill_timer = arm_timer(c.spec.shutdown.timeout, std::move(a));
+    c.ext().kill_timer = arm_timer(c.spec.shutdown_timeout, std::move(a));
   }
 }
 

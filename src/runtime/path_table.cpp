@@ -17,7 +17,7 @@ void PathTable::grow() {
 
 bool PathTable::insert(uint64_t key, uint32_t value) {
   if (key == 0) return false;
-  if ((size_ + 1) * 2 > capacity_) grow();
+  if ((size_ + 1) * 5 > capacity_ * 4) grow();
   for (uint64_t i = index_of(key);; i = (i + 1) & mask_) {
     if (buckets_[i].key == key) return false;
     if (buckets_[i].key == 0) {

@@ -69,12 +69,12 @@ void EngineCore::on_child_exited(Cell& p, Cell& c) {
     remove_cell(c);
     return;
   }
-  if (!record_restart(sup, p.spec.intensity, reactor->now())) {
+  if (!record_restart(sup, p.spec.intensity(), reactor->now())) {
     if (listener) emit(EngineEvent::Kind::IntensityExceeded, p);
     remove_cell(c);
     std::string why = "restart intensity exceeded: more than " +
-                      std::to_string(p.spec.intensity.max_restarts) + " restarts in " +
-                      std::to_string(p.spec.intensity.window.count() / 1000000) + " ms";
+                      std::to_string(p.spec.intensity_max) + " restarts in " +
+                      std::to_string(p.spec.intensity_window.count() / 1000000) + " ms";
     if (p.parent == kNoSlot) failure = ActorError::handler(why);
     fail(p, ActorError::handler(why));
     return;

@@ -165,6 +165,50 @@ TEST(EngineMessaging, higher_priority_messages_are_handled_first_and_fifo_within
                                                   "a:ping:5", "a:ping:7", "a:ping:1", "a:ping:4"}));
 }
 
+TEST(EngineMessaging, priority_and_fifo_order_hold_for_large_bursts_and_repeated_floods) {
+  SimEngine s;
+  std::vector<int> seen;
+  Hooks h;
+  h.on_message = [&](ActorContext&, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+    if (auto* m = p.get_if<Ping>()) seen.push_back(m->n);
+    return HandlerResult{};
+  };
+  auto trace = std::make_shared<Trace>();
+  AddrHash a = must_spawn(s.engine, recorder("a", trace, h).with_mailbox_capacity(2000));
+  s.engine.run_until_idle();
+
+  // Enough to grow the rings past their shrink threshold, twice over (the second flood reuses
+  // whatever the first one released).
+  for (int round = 0; round < 2; ++round) {
+    seen.clear();
+    std::vector<int> expected_urgent, expected_high, expected_normal;
+    int n = 0;
+    for (int i = 0; i < 600; ++i, ++n) {
+      ASSERT_EQ(result_of(s.engine.send(a, Ping{n}, 0)), "ok");
+      expected_normal.push_back(n);
+    }
+    for (int i = 0; i < 300; ++i, ++n) {
+      ASSERT_EQ(result_of(s.engine.send(a, Ping{n}, 2)), "ok");
+      expected_high.push_back(n);
+    }
+    for (int i = 0; i < 300; ++i, ++n) {
+      ASSERT_EQ(result_of(s.engine.send(a, Ping{n}, 0)), "ok");
+      expected_normal.push_back(n);
+    }
+    for (int i = 0; i < 5; ++i, ++n) {
+      ASSERT_EQ(result_of(s.engine.send(a, Ping{n}, 3)), "ok");
+      expected_urgent.push_back(n);
+    }
+    EXPECT_EQ(s.engine.info(a)->mailbox_depth, 1205u);
+    s.engine.run_until_idle();
+    std::vector<int> expected = expected_urgent;
+    expected.insert(expected.end(), expected_high.begin(), expected_high.end());
+    expected.insert(expected.end(), expected_normal.begin(), expected_normal.end());
+    EXPECT_EQ(seen, expected) << "round " << round;
+    EXPECT_EQ(s.engine.info(a)->mailbox_depth, 0u);
+  }
+}
+
 TEST(EngineMessaging, priorities_given_to_ctx_send_are_honoured) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();

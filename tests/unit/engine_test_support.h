@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -208,6 +209,19 @@ struct SimEngine {
   SimReactor* reactor;
   Engine engine;
 };
+
+// Runs `statement` in a forked child first and fails the test if the child does not finish
+// normally (an engine invariant aborting, a crash). The test then runs the scenario again
+// in-process to check what it did: a deterministic engine does the same thing twice, and an
+// engine that aborts fails one test instead of taking the whole test binary down.
+#define PD_ASSERT_ENGINE_SURVIVES(statement)                                             \
+  ASSERT_EXIT(                                                                         \
+      {                                                                                \
+        statement;                                                                     \
+        std::exit(0);                                                                  \
+      },                                                                               \
+      ::testing::ExitedWithCode(0), "")                                                \
+      << "the engine aborted or crashed while running this scenario (stderr above)"
 
 inline AddrHash must_spawn(Engine& engine, ChildSpec spec, std::string_view parent = "/user") {
   std::string name = spec.name;

@@ -176,7 +176,8 @@ class MessagePayload {
   const Ops* ops_ = nullptr;
   Kind kind_ = Kind::Empty;
   union Storage {
-    Storage() {}
+    // Zeroed: moves copy the inline bytes whole, and g++ cannot see which member is live.
+    Storage() : inline_bytes{} {}
     ~Storage() {}
     alignas(std::max_align_t) unsigned char inline_bytes[kInlineSize];
     void* heap;

@@ -45,7 +45,9 @@ class Mailbox {
     return push_slow(envelope, payload);
   }
   bool pop(MailboxSlot& out) {
-    if (urgent_size_ == 0 && normal_.count > 1) {  // the common case: no ring to release
+    // The common case: normal priority only, and no large ring to release on draining.
+    if (urgent_size_ == 0 && normal_.count != 0 &&
+        (normal_.count > 1 || normal_.cap < kShrinkThreshold)) {
       MailboxSlot& s = normal_.slots[normal_.head];
       out.envelope = s.envelope;
       out.payload = std::move(s.payload);
