@@ -15,9 +15,9 @@ class RootActor final : public Actor {
   HandlerResult on_message(ActorContext&, const Envelope&, MessagePayload&) override { return {}; }
 };
 
-// How many actor turns run between two looks at timers and handle commands, at most; with
-// compute-time accounting on, also at most this much (stamp) time: a timer fires within
-// max(one turn, kPollQuantumNs) of its deadline.
+// How many actor turns run between two looks at timers, at most; and at most this much stamp
+// time: a timer fires within max(one turn, kPollQuantumNs) of its deadline. Handle commands
+// are looked at after every turn.
 constexpr int kTurnsPerPoll = 256;
 constexpr uint64_t kPollQuantumNs = 50000;
 
@@ -386,15 +386,21 @@ void EngineCore::run(RunMode mode, Instant until) {
     fire_due_timers();
     process_signals();
     flush_starting();
-    if (config.account_compute_time && !runq_.empty()) turn_stamp_ = reactor->stamp_ns();
+    bool accounting = config.account_compute_time;
+    if (!runq_.empty() && (accounting || !timer_heap_.empty()))
+      turn_stamp_ = reactor->stamp_ns();
     uint64_t batch_stamp = turn_stamp_;
     for (int i = 0; i < kTurnsPerPoll && !runq_.empty(); ++i) {
       run_turn(cell(runq_.pop()));
       if (!signals_.empty()) process_signals();
       if (!starting_.empty()) flush_starting();
-      // Long turns: look at timers and handles again after kPollQuantum, not 256 turns.
+      // Long turns: look at timers again after kPollQuantumNs, not after 256 turns. (Without
+      // accounting the stamp is read only while a timer is armed.)
+      if (!accounting && !timer_heap_.empty()) turn_stamp_ = reactor->stamp_ns();
       if (turn_stamp_ - batch_stamp >= kPollQuantumNs) break;
+      if (channel->has_commands()) break;
     }
+    if (shut_down) break;  // the shutdown may have completed in this iteration: never sleep
     if (!runq_.empty() || !signals_.empty() || !starting_.empty() || channel->has_commands())
       continue;
     Instant next = next_timer_deadline();

@@ -229,6 +229,24 @@ TEST(Lifecycle, a_busy_actor_is_killed_within_one_turn_of_its_shutdown_deadline)
   EXPECT_EQ(*p.handled, 10);
 }
 
+TEST(Lifecycle, the_shutdown_deadline_holds_without_compute_time_accounting) {
+  // account_compute_time only decides whether compute time is measured; it must not change
+  // when a deadline is enforced.
+  EngineConfig config;
+  config.messages_per_turn_max = 1;
+  config.account_compute_time = false;
+  PD_ASSERT_ENGINE_SURVIVES({
+    BusyPair p(config);
+    p.start_and_stop();
+  });
+  BusyPair p(config);
+  int64_t t0 = ns(p.s.engine.now());
+  p.start_and_stop();
+  EXPECT_EQ(p.trace->of("w"), (Log{"w:down:Killed"}));
+  EXPECT_EQ(p.trace->time_of("w:down:Killed"), t0 + ns(10ms));
+  EXPECT_EQ(*p.handled, 10);
+}
+
 // An actor with work queued sits in the run queue; stopping it for good must not leave the
 // engine running a turn for the freed cell.
 void kill_while_queued(Trace& trace_out) {
