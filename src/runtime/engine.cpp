@@ -106,14 +106,15 @@ void EngineCore::unlink_child(Cell& child) {
 
 Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec spec) {
   if (shut_down || shutdown_started) return Unexpected{SpawnError::Unbound};
+  Cell& parent = cell(parent_slot);
+  uint64_t hash = fnv1a64(spec.name, fnv1a64("/", parent.path_hash));
+  paths_.prefetch(hash);
   if (!ActorPath::valid_segment(spec.name)) return Unexpected{SpawnError::InvalidName};
   if (!spec.factory || spec.mailbox_capacity == 0 || spec.mailbox_capacity > kMailboxCapacityMax)
     return Unexpected{SpawnError::InvalidSpec};
-  Cell& parent = cell(parent_slot);
   if (!parent.in_use) return Unexpected{SpawnError::ParentNotFound};
   if (parent.state == ActorState::Stopping || parent.state == ActorState::Restarting)
     return Unexpected{SpawnError::ParentStopping};
-  uint64_t hash = fnv1a64(spec.name, fnv1a64("/", parent.path_hash));
   uint32_t existing = paths_.find(hash);
   if (existing != PathTable::kNotFound) {
     const Cell& other = cell(existing);

@@ -79,6 +79,7 @@ void EngineCore::maybe_finish_stop(Cell& c) {
 }
 
 void EngineCore::finish_stop(Cell& c) {
+  paths_.prefetch(c.path_hash);  // for remove_cell, if the supervisor removes it
   if (c.kill_timer() != 0) {
     cancel_timer(c.extras->kill_timer);
     c.extras->kill_timer = 0;
