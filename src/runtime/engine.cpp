@@ -139,7 +139,7 @@ Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec
   ++stats.actors_spawned;
   ++stats.live_actors;
   schedule(c);  // its first turn starts it
-  if (listener) emit(EngineEvent::Kind::Spawned, c);
+  if (observed()) emit(EngineEvent::Kind::Spawned, c);
   return c.address();
 }
 
@@ -161,7 +161,8 @@ Cell* EngineCore::resolve(AddrHash a) {
   return &c;
 }
 
-SendResult EngineCore::post_stop(AddrHash address, Signal::Kind kind, uint32_t parent_only) {
+SendResult EngineCore::post_stop(AddrHash address, Signal::Kind kind, uint32_t parent_only,
+                                 bool remove) {
   Cell* c = resolve(address);
   if (c == nullptr) return Unexpected{SendError::ActorStopped};
   if (c->parent == kNoSlot) return Unexpected{SendError::PolicyViolation};
@@ -172,6 +173,7 @@ SendResult EngineCore::post_stop(AddrHash address, Signal::Kind kind, uint32_t p
   s.slot = c->slot;
   s.generation = c->generation;
   s.reason = StopReason::Kind::Requested;
+  s.remove = remove;
   post_signal(std::move(s));
   return {};
 }
@@ -226,14 +228,61 @@ SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slo
     ++stats.send_failures;
     return Unexpected{SendError::ActorStopped};
   }
-  e.message_id = next_message_id_++;
-  if (!c->mailbox.push(e, p)) {
+  if (c->mailbox.full()) {
     ++stats.send_failures;
     return Unexpected{SendError::MailboxFull};
   }
-  ++stats.messages_sent;
-  if (!c->scheduled && runnable(*c)) schedule(*c);
+  e.message_id = next_message_id_++;
+  if (hooks) {
+    SendFate fate = hooks->on_send(e, p.can_clone());
+    switch (fate.kind) {
+      case SendFate::Kind::Deliver: break;
+      case SendFate::Kind::Drop: ++stats.messages_dropped_by_hooks; return {};
+      case SendFate::Kind::Delay: {
+        TimerAction a;
+        a.kind = TimerAction::Kind::DelayedDelivery;
+        a.envelope = e;
+        a.payload = std::move(p);
+        arm_timer(fate.delay, std::move(a));
+        ++stats.messages_delayed;
+        return {};
+      }
+      case SendFate::Kind::Duplicate: {
+        if (!p.can_clone()) break;
+        Envelope copy_envelope = e;  // a duplicate on the wire keeps the message id
+        MessagePayload copy = p.clone();
+        push_accepted(*c, copy_envelope, copy);
+        if (c->mailbox.full()) {
+          dead_letter(e, "duplicated into a full mailbox");
+          return {};
+        }
+        break;
+      }
+    }
+  }
+  push_accepted(*c, e, p);
   return {};
+}
+
+bool EngineCore::push_accepted(Cell& c, Envelope& e, MessagePayload& p) {
+  if (!c.mailbox.push(e, p)) return false;
+  ++stats.messages_sent;
+  if (!c.scheduled && runnable(c)) schedule(c);
+  return true;
+}
+
+void EngineCore::dead_letter(const Envelope& e, const char* why) {
+  ++stats.dead_letters;
+  if (hooks) hooks->on_dead_letter(e, why, reactor->now());
+}
+
+uint32_t EngineCore::drop_mailbox(Cell& c, const char* why) {
+  if (!hooks) {
+    uint32_t n = c.mailbox.clear();
+    stats.dead_letters += n;
+    return n;
+  }
+  return c.mailbox.clear_each([&](const Envelope& e) { dead_letter(e, why); });
 }
 
 HandlerResult EngineCore::deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m) {
@@ -259,6 +308,7 @@ void EngineCore::run_turn(Cell& c) {
   if (!runnable(c)) return;
   if (c.state == ActorState::Starting && !start_actor(c)) return;
   ContextImpl ctx(*this, c);
+  if (hooks) hooks->on_turn(c.address(), reactor->now());
   MailboxSlot m;
   std::optional<ActorError> failed;
   // A turn handles what was queued when it began (at most messages_per_turn_max): what the
@@ -267,8 +317,17 @@ void EngineCore::run_turn(Cell& c) {
   for (uint32_t n = 0; n < budget && c.mailbox.pop(m); ++n) {
     uint64_t g = m.envelope.destination.generation();
     if (g != 0 && g != c.generation) {
-      ++stats.dead_letters;  // addressed to an incarnation that no longer exists
+      dead_letter(m.envelope, "addressed to a replaced incarnation");
       continue;
+    }
+    if (hooks) {
+      hooks->on_deliver(m.envelope, reactor->now());
+      if (std::optional<ActorError> injected = hooks->before_handle(m.envelope)) {
+        ++c.message_count;
+        ++stats.messages_delivered;
+        failed = std::move(injected);
+        break;
+      }
     }
     HandlerResult r = deliver(c, ctx, m);
     ++c.message_count;
@@ -313,7 +372,7 @@ bool EngineCore::start_actor(Cell& c) {
   }
   c.started = true;
   c.state = ActorState::Running;
-  if (listener) emit(EngineEvent::Kind::Started, c);
+  if (observed()) emit(EngineEvent::Kind::Started, c);
   if (ctx.stop_requested()) {
     begin_stop(c, StopReason::Kind::Normal, std::nullopt, false, false);
     return false;
@@ -346,10 +405,10 @@ void EngineCore::process_signal(Signal& s) {
       return;
     case Signal::Kind::Kill:
       if (c.state == ActorState::Restarting) {
-        remove_cell(c);
+        if (s.remove) remove_cell(c);
         return;
       }
-      c.remove_on_exit = true;
+      if (s.remove) c.remove_on_exit = true;
       kill(c);
       return;
     case Signal::Kind::Down: {
@@ -382,7 +441,8 @@ void EngineCore::drain_handle_commands() {
 void EngineCore::run(RunMode mode, Instant until) {
   const EngineCore* outer = tl_running_core;
   tl_running_core = this;
-  while (!shut_down) {
+  interrupted = false;
+  while (!shut_down && !interrupted) {
     if (channel->has_commands()) drain_handle_commands();
     fire_due_timers();
     process_signals();
@@ -392,16 +452,20 @@ void EngineCore::run(RunMode mode, Instant until) {
       turn_stamp_ = reactor->stamp_ns();
     uint64_t batch_stamp = turn_stamp_;
     for (int i = 0; i < kTurnsPerPoll && !runq_.empty(); ++i) {
-      run_turn(cell(runq_.pop()));
+      uint32_t next = hooks && runq_.size() > 1
+                          ? runq_.take_at(hooks->pick_next(runq_.size()) % runq_.size())
+                          : runq_.pop();
+      run_turn(cell(next));
       if (!signals_.empty()) process_signals();
       if (!starting_.empty()) flush_starting();
+      if (interrupted) break;
       // Long turns: look at timers again after kPollQuantumNs, not after 256 turns. (Without
       // accounting the stamp is read only while a timer is armed.)
       if (!accounting && !timer_heap_.empty()) turn_stamp_ = reactor->stamp_ns();
       if (turn_stamp_ - batch_stamp >= kPollQuantumNs) break;
       if (channel->has_commands()) break;
     }
-    if (shut_down) break;  // the shutdown may have completed in this iteration: never sleep
+    if (shut_down || interrupted) break;  // shutdown may have completed here: never sleep
     if (!runq_.empty() || !signals_.empty() || !starting_.empty() || channel->has_commands())
       continue;
     Instant next = next_timer_deadline();

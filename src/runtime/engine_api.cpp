@@ -28,9 +28,10 @@ SendResult Engine::send_raw(Envelope envelope, MessagePayload payload) {
 SendResult Engine::stop_actor(AddrHash address) {
   return core_->post_stop(address, detail::Signal::Kind::Stop);
 }
-SendResult Engine::kill_actor(AddrHash address) {
-  return core_->post_stop(address, detail::Signal::Kind::Kill);
+SendResult Engine::kill_actor(AddrHash address, bool remove) {
+  return core_->post_stop(address, detail::Signal::Kind::Kill, detail::kNoSlot, remove);
 }
+void Engine::interrupt() { core_->interrupted = true; }
 
 std::optional<AddrHash> Engine::lookup(std::string_view path) const { return core_->lookup(path); }
 void Engine::run() { core_->run(EngineCore::RunMode::UntilShutdown); }
@@ -53,6 +54,7 @@ EngineStats Engine::stats() const { return core_->stats; }
 Reactor& Engine::reactor() { return *core_->reactor; }
 Instant Engine::now() const { return core_->reactor->now(); }
 void Engine::set_event_listener(EngineEventListener l) { core_->listener = std::move(l); }
+void Engine::set_hooks(EngineHooks* hooks) { core_->hooks = hooks; }
 
 const char* to_string(ActorState s) {
   switch (s) {
@@ -72,6 +74,7 @@ const char* to_string(EngineEvent::Kind k) {
     case EngineEvent::Kind::Restarted: return "restarted";
     case EngineEvent::Kind::Stopped: return "stopped";
     case EngineEvent::Kind::IntensityExceeded: return "intensity-exceeded";
+    case EngineEvent::Kind::SupervisorRestart: return "supervisor-restart";
   }
   return "?";
 }

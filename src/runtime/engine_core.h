@@ -127,6 +127,7 @@ struct Signal {
   enum class Kind : uint8_t { Stop, Kill, Down, AskFailed };
   Kind kind = Kind::Stop;
   StopReason::Kind reason = StopReason::Kind::Requested;  // Stop
+  bool remove = true;                                     // Stop, Kill: not restarted
   AskError ask_error;                                     // AskFailed
   uint32_t slot = kNoSlot;
   uint64_t generation = 0;
@@ -135,7 +136,7 @@ struct Signal {
 };
 
 struct TimerAction {
-  enum class Kind : uint8_t { Send, Interval, AskTimeout, StopDeadline };
+  enum class Kind : uint8_t { Send, Interval, AskTimeout, StopDeadline, DelayedDelivery };
   Kind kind = Kind::Send;
   uint32_t owner_slot = kNoSlot;
   uint64_t owner_generation = 0;
@@ -148,10 +149,13 @@ struct TimerAction {
 
 struct TimerEntry {
   Instant deadline;
-  uint64_t seq;  // FIFO among equal deadlines: deterministic order
+  uint64_t tiebreak;  // 0, or drawn by the hooks: the order among equal deadlines
+  uint64_t seq;       // then FIFO: deterministic either way
   uint64_t id;
   bool operator>(const TimerEntry& o) const {
-    return deadline != o.deadline ? deadline > o.deadline : seq > o.seq;
+    if (deadline != o.deadline) return deadline > o.deadline;
+    if (tiebreak != o.tiebreak) return tiebreak > o.tiebreak;
+    return seq > o.seq;
   }
 };
 
@@ -216,7 +220,8 @@ class EngineCore {
   // Queues a Stop or Kill signal (reason Requested; the actor is removed, not restarted).
   // Roots stop only with the engine; with `parent_only`, only that actor's children may be
   // stopped.
-  SendResult post_stop(AddrHash address, Signal::Kind kind, uint32_t parent_only = kNoSlot);
+  SendResult post_stop(AddrHash address, Signal::Kind kind, uint32_t parent_only = kNoSlot,
+                       bool remove = true);
   uint64_t arm_timer(Duration delay, TimerAction action);
   bool cancel_timer(uint64_t id);
   void ask(uint32_t asker_slot, Envelope e, MessagePayload p, Duration timeout, AskCallback cb,
@@ -243,15 +248,21 @@ class EngineCore {
   ActorInfo info_of(const Cell& c) const;
   std::vector<ActorInfo> query(const ActorQuery& q) const;
   void emit(EngineEvent::Kind kind, const Cell& c, StopReason reason = {});
+  bool observed() const { return listener || hooks; }
+  void dead_letter(const Envelope& e, const char* why);
+  uint32_t drop_mailbox(Cell& c, const char* why);
+  bool push_accepted(Cell& c, Envelope& e, MessagePayload& p);
 
   EngineConfig config;
   std::unique_ptr<Reactor> reactor;
   std::shared_ptr<HandleChannel> channel;
   EngineEventListener listener;
+  EngineHooks* hooks = nullptr;
   EngineStats stats;
   std::optional<ActorError> failure;
   bool shut_down = false;
   bool shutdown_started = false;
+  bool interrupted = false;
   uint32_t user_root = kNoSlot;
   uint32_t system_root = kNoSlot;
   AddrHash engine_address;  // source of sends from outside; replies to it reach handles
@@ -262,6 +273,7 @@ class EngineCore {
   void link_child(Cell& parent, Cell& child);
   void unlink_child(Cell& child);
   void run_turn(Cell& c);
+  TimerEntry timer_entry(Instant deadline, uint64_t id);
   void flush_starting();
   HandlerResult deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m);
   void process_signals();

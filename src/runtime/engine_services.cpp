@@ -16,12 +16,16 @@ bool owner_alive(const Cell& c, uint64_t generation) {
 }
 }  // namespace
 
+TimerEntry EngineCore::timer_entry(Instant deadline, uint64_t id) {
+  return TimerEntry{deadline, hooks ? hooks->timer_tiebreak() : 0, timer_seq_++, id};
+}
+
 uint64_t EngineCore::arm_timer(Duration delay, TimerAction action) {
   if (delay < Duration::zero()) delay = Duration::zero();
   uint64_t id = next_timer_id_++;
   Instant now = reactor->now();
   Instant deadline = (kInstantNever - now) <= delay ? kInstantNever : now + delay;
-  timer_heap_.push(TimerEntry{deadline, timer_seq_++, id});
+  timer_heap_.push(timer_entry(deadline, id));
   timer_actions_.emplace(id, std::move(action));
   return id;
 }
@@ -75,7 +79,7 @@ void EngineCore::fire_due_timers() {
         Duration period = std::max(a.period, kIntervalMin);
         Instant next = t.deadline + period;
         if (next <= now) next = now + period;  // missed ticks are skipped, not replayed
-        timer_heap_.push(TimerEntry{next, timer_seq_++, t.id});
+        timer_heap_.push(timer_entry(next, t.id));
         (void)route(e, p, owner.slot);
         break;
       }
@@ -83,6 +87,20 @@ void EngineCore::fire_due_timers() {
         uint64_t ask_id = a.ask_id;
         timer_actions_.erase(it);
         complete_ask(ask_id, Unexpected{AskError::timeout()});
+        break;
+      }
+      case TimerAction::Kind::DelayedDelivery: {
+        TimerAction held = std::move(a);
+        timer_actions_.erase(it);
+        --stats.messages_delayed;
+        Cell* c = resolve(held.envelope.destination);
+        bool open = c && (c->state == ActorState::Starting || c->state == ActorState::Running ||
+                          (c->state == ActorState::Restarting &&
+                           held.envelope.destination.is_path_address()));
+        if (!open)
+          dead_letter(held.envelope, "delayed past its destination's end");
+        else if (!push_accepted(*c, held.envelope, held.payload))
+          dead_letter(held.envelope, "delayed into a full mailbox");
         break;
       }
       case TimerAction::Kind::StopDeadline: {
@@ -199,6 +217,8 @@ ActorInfo EngineCore::info_of(const Cell& c) const {
   i.restart_count = c.restart_count;
   i.message_count = c.message_count;
   i.total_compute_time_ns = c.compute_ns;
+  i.intensity_max_restarts = c.spec.intensity_max;
+  i.intensity_window_ns = c.spec.intensity_window.count();
   return i;
 }
 
@@ -218,8 +238,10 @@ std::vector<ActorInfo> EngineCore::query(const ActorQuery& q) const {
 }
 
 void EngineCore::emit(EngineEvent::Kind kind, const Cell& c, StopReason reason) {
-  if (!listener) return;
-  listener(EngineEvent{kind, path_of(c), c.address(), std::move(reason)});
+  if (!observed()) return;
+  EngineEvent e{kind, path_of(c), c.address(), std::move(reason)};
+  if (hooks) hooks->on_lifecycle(e, reactor->now());
+  if (listener) listener(e);
 }
 
 }  // namespace pd::detail

@@ -59,7 +59,7 @@ void EngineCore::begin_stop(Cell& c, StopReason::Kind kind, std::optional<ActorE
 
 void EngineCore::fail(Cell& c, ActorError error) {
   ++stats.failures;
-  if (listener) emit(EngineEvent::Kind::Failed, c, StopReason::failed(error));
+  if (observed()) emit(EngineEvent::Kind::Failed, c, StopReason::failed(error));
   // A failed incarnation does not drain: what its mailbox holds waits for the next one.
   begin_stop(c, StopReason::Kind::Error, std::move(error), /*drain=*/false,
              /*skip_on_stop=*/false);
@@ -116,7 +116,7 @@ void EngineCore::finish_stop(Cell& c) {
     --stats.live_actors;
   }
   c.state = ActorState::Restarting;
-  if (listener) emit(EngineEvent::Kind::Stopped, c, reason);
+  if (observed()) emit(EngineEvent::Kind::Stopped, c, reason);
   // Last: the supervisor may restart, remove or escalate, and c must not be touched after.
   if (c.parent == kNoSlot) {
     on_root_exited(c);
@@ -132,7 +132,7 @@ void EngineCore::remove_cell(Cell& c) {
   PD_ASSERT(c.state == ActorState::Restarting, "only a stopped incarnation can be removed");
   PD_ASSERT(c.first_child == kNoSlot, "a removed cell has no children");
   unlink_child(c);
-  stats.dead_letters += c.mailbox.clear();
+  drop_mailbox(c, "its actor stopped for good");
   paths_.erase(c.path_hash);
   uint32_t incarnation = c.incarnation;
   uint32_t slot = c.slot;

@@ -26,6 +26,12 @@ class RingQueue {
     slots_[head_] = std::move(value);
     ++count_;
   }
+  // Removes the element `index` places from the front (the front takes its slot).
+  T take_at(uint64_t index) {
+    PD_ASSERT(index < count_, "take_at past the end of a RingQueue");
+    if (index != 0) std::swap(slots_[head_], slots_[(head_ + index) & (cap_ - 1)]);
+    return pop();
+  }
   T pop() {
     PD_ASSERT(count_ > 0, "pop from an empty RingQueue");
     T v = std::move(slots_[head_]);

@@ -46,7 +46,7 @@ void EngineCore::restart(Cell& c) {
   ++stats.restarts;
   ++stats.live_actors;
   ++cell(c.parent).children_alive;
-  if (listener) emit(EngineEvent::Kind::Restarted, c);
+  if (observed()) emit(EngineEvent::Kind::Restarted, c);
   schedule(c);  // its next turn starts the new incarnation
 }
 
@@ -70,7 +70,7 @@ void EngineCore::on_child_exited(Cell& p, Cell& c) {
     return;
   }
   if (!record_restart(sup, p.spec.intensity(), reactor->now())) {
-    if (listener) emit(EngineEvent::Kind::IntensityExceeded, p);
+    if (observed()) emit(EngineEvent::Kind::IntensityExceeded, p);
     remove_cell(c);
     std::string why = "restart intensity exceeded: more than " +
                       std::to_string(p.spec.intensity_max) + " restarts in " +
@@ -79,6 +79,7 @@ void EngineCore::on_child_exited(Cell& p, Cell& c) {
     fail(p, ActorError::handler(why));
     return;
   }
+  if (observed()) emit(EngineEvent::Kind::SupervisorRestart, p);
   if (p.spec.strategy == SupervisionStrategy::OneForOne) {
     restart(c);
     return;

@@ -492,7 +492,8 @@ TEST(EngineMessaging, a_handler_exception_becomes_a_panic_with_its_what_and_the_
   EXPECT_EQ(events.strings(),
             (std::vector<std::string>{"spawned /user/a", "started /user/a",
                                       "failed /user/a Error(Panic(kaboom))",
-                                      "stopped /user/a Error(Panic(kaboom))", "restarted /user/a",
+                                      "stopped /user/a Error(Panic(kaboom))",
+                                      "supervisor-restart /user", "restarted /user/a",
                                       "started /user/a"}));
   auto info = s.engine.info(a.path_address());
   ASSERT_TRUE(info.has_value());

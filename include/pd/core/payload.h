@@ -115,6 +115,23 @@ class MessagePayload {
     return out;
   }
 
+  // A copy, where one can be made without running user code: serialized bytes, or a local
+  // object that is trivially copyable. Empty otherwise (and for an empty payload).
+  bool can_clone() const {
+    return kind_ == Kind::Serialized || (kind_ == Kind::Local && ops_->trivial);
+  }
+  MessagePayload clone() const {
+    MessagePayload p;
+    if (kind_ == Kind::Serialized) {
+      p = serialized(bytes());
+    } else if (kind_ == Kind::Local && ops_->trivial) {
+      p.kind_ = kind_;
+      p.ops_ = ops_;
+      std::memcpy(p.storage_.inline_bytes, storage_.inline_bytes, kInlineSize);
+    }
+    return p;
+  }
+
   void reset() {
     if (kind_ == Kind::Local) {
       if (!ops_->trivial) ops_->destroy(storage_ptr());

@@ -19,6 +19,7 @@
 #include "pd/reactor/reactor.h"
 #include "pd/runtime/engine_event.h"
 #include "pd/runtime/engine_handle.h"
+#include "pd/runtime/engine_hooks.h"
 #include "pd/runtime/introspection.h"
 
 namespace pd {
@@ -59,9 +60,11 @@ class Engine {
     return send_raw(Envelope::make(AddrHash{}, to, type_tag_v<T>, 0).with_priority(priority),
                     MessagePayload::local(std::move(message)));
   }
-  // Stops (reason Requested; removed, not restarted) or kills the actor at that address.
+  // Stops (reason Requested; removed, not restarted) or kills the actor at that address. A
+  // kill with remove == false is a crash from outside: its supervisor decides as for any
+  // failure (the simulator's kill fault).
   SendResult stop_actor(AddrHash address);
-  SendResult kill_actor(AddrHash address);
+  SendResult kill_actor(AddrHash address, bool remove = true);
 
   std::optional<AddrHash> lookup(std::string_view path) const;
 
@@ -72,6 +75,9 @@ class Engine {
   void run_until_idle();
   // Runs until engine time has advanced by `d` (or shutdown has completed).
   void run_for(Duration d);
+  // Makes the run* call in progress return after the current turn (the simulator stops a
+  // failed run this way). The next run* call clears it.
+  void interrupt();
   // Begins an orderly shutdown: /user's tree, then /system's, children before parents in
   // reverse start order. The run* call in progress returns when it is done.
   void shutdown();
@@ -87,6 +93,8 @@ class Engine {
   Reactor& reactor();
   Instant now() const;
   void set_event_listener(EngineEventListener listener);
+  // Installs decision and fault hooks (the simulator's); nullptr removes them. Not owned.
+  void set_hooks(EngineHooks* hooks);
 
   detail::EngineCore& core() { return *core_; }
 

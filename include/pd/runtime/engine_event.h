@@ -17,6 +17,8 @@ struct EngineEvent {
     Restarted,          // a new incarnation replaced a stopped one at the same path
     Stopped,            // an incarnation is gone for good or awaits restart
     IntensityExceeded,  // a supervisor gave up: too many restarts in its window
+    SupervisorRestart,  // a supervisor decided to restart (one per failure, even for a group);
+                        // what its RestartIntensity counts. `path` is the supervisor's.
   };
   Kind kind;
   std::string path;

@@ -35,9 +35,11 @@ class EngineHooks {
   virtual uint64_t pick_next(uint64_t ready) = 0;
   // Order key of a timer among timers with the same deadline (lower fires first).
   virtual uint64_t timer_tiebreak() = 0;
-  // The fate of a message from an actor or a handle, before it reaches a mailbox. Engine
-  // signals (Down, stops) are not messages and never pass here.
-  virtual SendFate on_send(const Envelope& e) = 0;
+  // The fate of a message from an actor or a handle, after the engine has accepted it and
+  // before it reaches the mailbox (the sender has its SendResult either way). Engine signals
+  // (Down, stops) are not messages and never pass here. Duplicate is honoured only when
+  // `can_duplicate` (the payload can be copied without user code); otherwise it delivers.
+  virtual SendFate on_send(const Envelope& e, bool can_duplicate) = 0;
   // Called before a message is handled: an error makes the handler fail as if it had
   // returned it (an injected crash).
   virtual std::optional<ActorError> before_handle(const Envelope& e) = 0;

@@ -28,15 +28,21 @@ struct ActorInfo {
   uint32_t restart_count = 0;
   uint64_t message_count = 0;
   uint64_t total_compute_time_ns = 0;
+  // As a supervisor: the restarts it allows its children per window.
+  uint32_t intensity_max_restarts = 0;
+  int64_t intensity_window_ns = 0;
 };
 
 struct EngineStats {
-  uint64_t messages_delivered = 0;
-  uint64_t messages_sent = 0;
+  uint64_t messages_delivered = 0;  // handed to a handler (including ones it failed on)
+  uint64_t messages_sent = 0;       // accepted into a mailbox
   uint64_t send_failures = 0;
   // Messages accepted into a mailbox and then not handled: their actor crashed, was killed or
   // stopped, or they were addressed to an incarnation that had been replaced.
   uint64_t dead_letters = 0;
+  // Messages accepted by the engine that hooks dropped, or still hold back (delayed).
+  uint64_t messages_dropped_by_hooks = 0;
+  uint64_t messages_delayed = 0;
   uint64_t actors_spawned = 0;
   uint64_t actors_stopped = 0;
   uint64_t restarts = 0;

@@ -60,6 +60,13 @@ class Mailbox {
   }
   // Drops everything; returns how many messages were dropped.
   uint32_t clear();
+  // Calls f(envelope) for each message, most urgent first, then drops them all.
+  template <class F>
+  uint32_t clear_each(F&& f) {
+    MailboxSlot m;
+    while (pop(m)) f(m.envelope);
+    return clear();
+  }
 
   uint32_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
