@@ -253,7 +253,7 @@ SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slo
         MessagePayload copy = p.clone();
         push_accepted(*c, copy_envelope, copy);
         if (c->mailbox.full()) {
-          dead_letter(e, "duplicated into a full mailbox");
+          dead_letter(e, "duplicated into a full mailbox", /*queued=*/false);
           return {};
         }
         break;
@@ -271,8 +271,11 @@ bool EngineCore::push_accepted(Cell& c, Envelope& e, MessagePayload& p) {
   return true;
 }
 
-void EngineCore::dead_letter(const Envelope& e, const char* why) {
-  ++stats.dead_letters;
+void EngineCore::dead_letter(const Envelope& e, const char* why, bool queued) {
+  if (queued)
+    ++stats.dead_letters;
+  else
+    ++stats.messages_undeliverable;
   if (hooks) hooks->on_dead_letter(e, why, reactor->now());
 }
 
@@ -306,9 +309,9 @@ void EngineCore::run_turn(Cell& c) {
   if (!c.in_use) return;  // stopped for good while it waited in the run queue
   c.scheduled = false;
   if (!runnable(c)) return;
+  if (hooks) hooks->on_turn(c.address(), reactor->now());
   if (c.state == ActorState::Starting && !start_actor(c)) return;
   ContextImpl ctx(*this, c);
-  if (hooks) hooks->on_turn(c.address(), reactor->now());
   MailboxSlot m;
   std::optional<ActorError> failed;
   // A turn handles what was queued when it began (at most messages_per_turn_max): what the

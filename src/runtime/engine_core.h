@@ -249,7 +249,8 @@ class EngineCore {
   std::vector<ActorInfo> query(const ActorQuery& q) const;
   void emit(EngineEvent::Kind kind, const Cell& c, StopReason reason = {});
   bool observed() const { return listener || hooks; }
-  void dead_letter(const Envelope& e, const char* why);
+  // A message dropped unhandled; `queued` when it had been accepted into a mailbox.
+  void dead_letter(const Envelope& e, const char* why, bool queued = true);
   uint32_t drop_mailbox(Cell& c, const char* why);
   bool push_accepted(Cell& c, Envelope& e, MessagePayload& p);
 

@@ -98,9 +98,9 @@ void EngineCore::fire_due_timers() {
                           (c->state == ActorState::Restarting &&
                            held.envelope.destination.is_path_address()));
         if (!open)
-          dead_letter(held.envelope, "delayed past its destination's end");
+          dead_letter(held.envelope, "delayed past its destination's end", /*queued=*/false);
         else if (!push_accepted(*c, held.envelope, held.payload))
-          dead_letter(held.envelope, "delayed into a full mailbox");
+          dead_letter(held.envelope, "delayed into a full mailbox", /*queued=*/false);
         break;
       }
       case TimerAction::Kind::StopDeadline: {

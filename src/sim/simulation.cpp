@@ -83,11 +83,16 @@ std::string Simulation::describe(AddrHash a) const {
 
 bool Simulation::in_scope(AddrHash a) const {
   if (a.is_null()) return false;
+  // A path's hash names the path, whatever the incarnation: cache the answer per hash.
+  auto cached = scope_cache_.find(a.path_hash());
+  if (cached != scope_cache_.end()) return cached->second;
   auto info = engine_->info(a);
   if (!info) return false;
   auto path = ActorPath::parse(info->path);
   auto scope = ActorPath::parse(options_.faults.scope);
-  return path && scope && path->starts_with(*scope);
+  bool in = path && scope && path->starts_with(*scope);
+  scope_cache_.emplace(a.path_hash(), in);
+  return in;
 }
 
 bool Simulation::partitioned(AddrHash from, AddrHash to) const {

@@ -43,6 +43,8 @@ struct EngineStats {
   // Messages accepted by the engine that hooks dropped, or still hold back (delayed).
   uint64_t messages_dropped_by_hooks = 0;
   uint64_t messages_delayed = 0;
+  // Held back by hooks, then undeliverable when due (destination gone, or its mailbox full).
+  uint64_t messages_undeliverable = 0;
   uint64_t actors_spawned = 0;
   uint64_t actors_stopped = 0;
   uint64_t restarts = 0;

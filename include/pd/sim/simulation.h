@@ -14,6 +14,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <unordered_map>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -124,6 +125,7 @@ class Simulation final : private EngineHooks {
   size_t next_scheduled_ = 0;
   std::vector<const FaultPlan::Partition*> active_partitions_;
   bool check_intensity_ = false;
+  mutable std::unordered_map<uint64_t, bool> scope_cache_;  // path hash -> under faults.scope
   std::map<std::string, std::deque<Instant>> restart_history_;  // per supervisor path
 };
 
