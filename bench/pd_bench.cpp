@@ -17,6 +17,7 @@ const char* kUsage =
     "  skynet N          10-ary tree of N leaf actors (N a power of 10) sums 0..N-1\n"
     "  fanin S M         S senders each send M messages to one actor\n"
     "  spawn N           N idle actors kept alive\n"
+    "  sim-pingpong N    pingpong under the deterministic simulator\n"
     "  --cores K         cores to run on (this build: 1)\n";
 
 [[noreturn]] void usage_error(const std::string& why) {
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
     } else if (w == "spawn") {
       need(1);
       f = pd::bench::spawn_idle(parse_count(args[1], "N"));
+    } else if (w == "sim-pingpong") {
+      need(1);
+      f = pd::bench::sim_pingpong(parse_count(args[1], "N"));
     } else {
       usage_error("unknown workload '" + w + "'");
     }

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "pd/runtime/engine.h"
+#include "pd/sim/simulation.h"
 
 namespace pd::bench {
 
@@ -254,6 +255,29 @@ Figures spawn_idle(uint64_t actors) {
   return {{"actors", num(actors)}, {"seconds", num(s)},
           {"bytes_per_actor", num(double(rss1 - rss0) / double(actors))},
           {"spawns_per_s", num(double(actors) / s)}};
+}
+
+Figures sim_pingpong(uint64_t round_trips) {
+  SimOptions o;
+  o.seed = 1;
+  o.duration = std::chrono::hours(1);  // virtual: the run ends when the ball stops
+  o.messages_max = 4 * round_trips + 100;
+  Simulation sim(o);
+  sim.add_builtin_invariants();
+  SimResult r = sim.run([&](Simulation& s) {
+    AddrHash a = must(s.engine().spawn(spec("ping", [] { return std::make_unique<Player>(); })), "ping");
+    AddrHash b = must(s.engine().spawn(spec("pong", [] { return std::make_unique<Player>(); })), "pong");
+    Envelope first = Envelope::make(a, b, type_tag_v<Ball>, 0);
+    (void)s.engine().send_raw(first, MessagePayload::local(Ball{2 * round_trips - 1}));
+  });
+  if (!r.ok()) throw std::runtime_error("sim-pingpong: " + r.failure->invariant + ": " + r.failure->detail);
+  if (r.messages != 2 * round_trips)
+    throw std::runtime_error("sim-pingpong: delivered " + std::to_string(r.messages) + " messages");
+  char hash[24];
+  std::snprintf(hash, sizeof hash, "\"%016llx\"", (unsigned long long)r.trace_hash);
+  return {{"round_trips", num(round_trips)}, {"seconds", num(r.wall_seconds)},
+          {"msgs_per_s", num(double(2 * round_trips) / r.wall_seconds)},
+          {"simulated_seconds", num(r.simulated_seconds)}, {"trace_hash", hash}};
 }
 
 }  // namespace pd::bench

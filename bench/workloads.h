@@ -15,5 +15,7 @@ Figures pingpong(uint64_t round_trips);
 Figures skynet(uint64_t leaves);
 Figures fanin(uint64_t senders, uint64_t messages_per_sender);
 Figures spawn_idle(uint64_t actors);
+// Ping-pong under the simulator (hooks on, seeded scheduling, trace hashing, no faults).
+Figures sim_pingpong(uint64_t round_trips);
 
 }  // namespace pd::bench
