@@ -42,23 +42,24 @@ Expected<AddrHash, SpawnError> ContextImpl::spawn(ChildSpec spec) {
 SendResult ContextImpl::stop_child(AddrHash child) { return core_.post_stop(child, Signal::Kind::Stop, cell_.slot); }
 SendResult ContextImpl::kill_child(AddrHash child) { return core_.post_stop(child, Signal::Kind::Kill, cell_.slot); }
 
-TimerId ContextImpl::send_after_raw(Duration delay, Envelope envelope, MessagePayload payload) {
+TimerAction ContextImpl::owned_timer(TimerAction::Kind kind, const Envelope& envelope) const {
   TimerAction a;
-  a.kind = TimerAction::Kind::Send;
+  a.kind = kind;
   a.owner_slot = cell_.slot;
   a.owner_generation = cell_.generation;
   a.envelope = envelope;
+  return a;
+}
+
+TimerId ContextImpl::send_after_raw(Duration delay, Envelope envelope, MessagePayload payload) {
+  TimerAction a = owned_timer(TimerAction::Kind::Send, envelope);
   a.payload = std::move(payload);
   return TimerId{core_.arm_timer(delay, std::move(a))};
 }
 
 TimerId ContextImpl::send_interval_raw(Duration period, Envelope envelope,
                                        std::function<MessagePayload()> make_payload) {
-  TimerAction a;
-  a.kind = TimerAction::Kind::Interval;
-  a.owner_slot = cell_.slot;
-  a.owner_generation = cell_.generation;
-  a.envelope = envelope;
+  TimerAction a = owned_timer(TimerAction::Kind::Interval, envelope);
   a.make_payload = std::move(make_payload);
   a.period = period;
   return TimerId{core_.arm_timer(period, std::move(a))};

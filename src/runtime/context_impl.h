@@ -36,6 +36,8 @@ class ContextImpl final : public ActorContext {
   bool stop_requested() const { return stop_requested_; }
 
  private:
+  // A timer owned by this incarnation: it never fires after the incarnation has stopped.
+  TimerAction owned_timer(TimerAction::Kind kind, const Envelope& envelope) const;
   EngineCore& core_;
   Cell& cell_;
   bool stop_requested_ = false;
