@@ -20,8 +20,16 @@ class RootActor final : public Actor {
 // are looked at after every turn.
 constexpr int kTurnsPerPoll = 256;
 constexpr uint64_t kPollQuantumNs = 50000;
+constexpr uint32_t kLifoStreakMax = 3;
 
 thread_local const EngineCore* tl_running_core = nullptr;
+
+// Marks the engine as inside an actor's turn for as long as it lives.
+struct TurnScope {
+  explicit TurnScope(bool& flag) : flag_(flag) { flag_ = true; }
+  ~TurnScope() { flag_ = false; }
+  bool& flag_;
+};
 
 }  // namespace
 
@@ -186,10 +194,37 @@ static bool runnable(const Cell& c) {
 void EngineCore::schedule(Cell& c) {
   if (c.scheduled) return;
   c.scheduled = true;
-  if (c.state == ActorState::Starting)
+  if (c.state == ActorState::Starting) {
     starting_.push_back(c.slot);
-  else
+  } else if (hooks || !in_turn_) {
+    // FIFO: under simulation every choice is the hooks' (pick_next); and work arriving from
+    // outside a turn (handles, timers, the Engine API) waits its turn.
     runq_.push(c.slot);
+  } else {
+    // The actor just woken runs next (the LIFO slot): a reply is handled while the sender's
+    // and receiver's state is hot, and a parent collecting answers drains as they arrive
+    // instead of piling up. An actor displaced from the slot goes to the back of the queue.
+    if (lifo_slot_ != kNoSlot) runq_.push(lifo_slot_);
+    lifo_slot_ = c.slot;
+  }
+}
+
+// Fairness: the LIFO slot runs at most kLifoStreakMax turns in a row before the queue's
+// front gets its turn.
+uint32_t EngineCore::next_ready() {
+  if (lifo_slot_ != kNoSlot) {
+    if (lifo_streak_ < kLifoStreakMax || runq_.empty()) {
+      uint32_t s = lifo_slot_;
+      lifo_slot_ = kNoSlot;
+      ++lifo_streak_;
+      return s;
+    }
+    runq_.push(lifo_slot_);
+    lifo_slot_ = kNoSlot;
+  }
+  lifo_streak_ = 0;
+  if (hooks && runq_.size() > 1) return runq_.take_at(hooks->pick_next(runq_.size()) % runq_.size());
+  return runq_.pop();
 }
 
 // New incarnations start ahead of queued work, in the order they were spawned: spawn-heavy
@@ -310,6 +345,7 @@ void EngineCore::run_turn(Cell& c) {
   c.scheduled = false;
   if (!runnable(c)) return;
   if (hooks) hooks->on_turn(c.address(), reactor->now());
+  TurnScope turn(in_turn_);
   if (c.state == ActorState::Starting && !start_actor(c)) return;
   ContextImpl ctx(*this, c);
   MailboxSlot m;
@@ -451,14 +487,11 @@ void EngineCore::run(RunMode mode, Instant until) {
     process_signals();
     flush_starting();
     bool accounting = config.account_compute_time;
-    if (!runq_.empty() && (accounting || !timer_heap_.empty()))
+    if (!ready_empty() && (accounting || !timer_heap_.empty()))
       turn_stamp_ = reactor->stamp_ns();
     uint64_t batch_stamp = turn_stamp_;
-    for (int i = 0; i < kTurnsPerPoll && !runq_.empty(); ++i) {
-      uint32_t next = hooks && runq_.size() > 1
-                          ? runq_.take_at(hooks->pick_next(runq_.size()) % runq_.size())
-                          : runq_.pop();
-      run_turn(cell(next));
+    for (int i = 0; i < kTurnsPerPoll && !ready_empty(); ++i) {
+      run_turn(cell(next_ready()));
       if (!signals_.empty()) process_signals();
       if (!starting_.empty()) flush_starting();
       if (interrupted) break;
@@ -469,7 +502,7 @@ void EngineCore::run(RunMode mode, Instant until) {
       if (channel->has_commands()) break;
     }
     if (shut_down || interrupted) break;  // shutdown may have completed here: never sleep
-    if (!runq_.empty() || !signals_.empty() || !starting_.empty() || channel->has_commands())
+    if (!ready_empty() || !signals_.empty() || !starting_.empty() || channel->has_commands())
       continue;
     Instant next = next_timer_deadline();
     if (mode == RunMode::UntilTime) {

@@ -276,6 +276,8 @@ class EngineCore {
   void run_turn(Cell& c);
   TimerEntry timer_entry(Instant deadline, uint64_t id);
   void flush_starting();
+  uint32_t next_ready();
+  bool ready_empty() const { return runq_.empty() && lifo_slot_ == kNoSlot; }
   HandlerResult deliver(Cell& c, ContextImpl& ctx, MailboxSlot& m);
   void process_signals();
   void process_signal(Signal& s);
@@ -293,6 +295,9 @@ class EngineCore {
   PathTable paths_;
   RingQueue<uint32_t> runq_;
   std::vector<uint32_t> starting_;  // scheduled new incarnations, in spawn order
+  uint32_t lifo_slot_ = kNoSlot;    // the actor woken last: it runs next (see schedule())
+  uint32_t lifo_streak_ = 0;
+  bool in_turn_ = false;  // an actor's turn is running (its wake-ups use the LIFO slot)
   RingQueue<Signal> signals_;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<TimerEntry>> timer_heap_;
   std::unordered_map<uint64_t, TimerAction> timer_actions_;
