@@ -81,6 +81,13 @@ std::string Simulation::describe(AddrHash a) const {
   return a.to_string();
 }
 
+// Sent by no actor: from the Engine API (null source) or an EngineHandle (the engine's own
+// address, the path hash of "/"). Such messages are never faulted.
+bool Simulation::from_outside(const Envelope& e) const {
+  static const uint64_t engine_path_hash = fnv1a64("/");
+  return e.source.is_null() || e.source.path_hash() == engine_path_hash;
+}
+
 bool Simulation::in_scope(AddrHash a) const {
   if (a.is_null()) return false;
   // A path's hash names the path, whatever the incarnation: cache the answer per hash.
@@ -150,7 +157,7 @@ SendFate Simulation::on_send(const Envelope& e, bool can_duplicate) {
     return SendFate::drop();
   }
   const FaultPlan& f = options_.faults;
-  if (!f.any_rate() || e.source.is_null() || !in_scope(e.destination)) return SendFate::deliver();
+  if (!f.any_rate() || from_outside(e) || !in_scope(e.destination)) return SendFate::deliver();
   if (chance(f.drop_rate)) {
     ++faults_.dropped;
     record("drop", 1);
@@ -178,7 +185,8 @@ SendFate Simulation::on_send(const Envelope& e, bool can_duplicate) {
 
 std::optional<ActorError> Simulation::before_handle(const Envelope& e) {
   const FaultPlan& f = options_.faults;
-  if (f.crash_rate <= 0 || !in_scope(e.destination) || !chance(f.crash_rate)) return std::nullopt;
+  if (f.crash_rate <= 0 || from_outside(e) || !in_scope(e.destination) || !chance(f.crash_rate))
+    return std::nullopt;
   ++faults_.crashed;
   Instant now = reactor_->now();
   trace_.record(Trace::Kind::Fault, now, 5, uint64_t(e.message_id), 0,
@@ -288,16 +296,23 @@ void Simulation::apply_scheduled_faults_until(Instant t) {
 SimResult Simulation::run(const std::function<void(Simulation&)>& setup) {
   auto wall0 = std::chrono::steady_clock::now();
   setup(*this);
-  Instant end = Instant(options_.duration);
-  while (!failure_) {
+  const Instant end = Instant(options_.duration);
+  // Each scheduled fault applies at its instant before anything else due then: run what is
+  // due strictly before it, move the clock to it, apply it. A fault scheduled inside a pause
+  // applies when the core resumes. The run ends at `end` (a pause does not lengthen it).
+  while (!failure_ && !engine_->is_shut_down()) {
     Instant now = reactor_->now();
-    apply_scheduled_faults_until(now);
-    if (now >= end) break;
     Instant next = end;
     if (next_scheduled_ < schedule_.size())
       next = std::min(next, Instant(schedule_[next_scheduled_].at));
-    engine_->run_for(next - now);
-    if (engine_->is_shut_down()) break;
+    if (next > now) engine_->run_for(next - now - Duration(1));
+    if (failure_ || engine_->is_shut_down()) break;
+    if (reactor_->now() < next) reactor_->advance(next - reactor_->now());
+    apply_scheduled_faults_until(reactor_->now());
+    if (reactor_->now() >= end) {
+      engine_->run_for(Duration(0));  // what is due at the end instant itself
+      break;
+    }
   }
   if (!failure_) {
     engine_->shutdown();
@@ -348,7 +363,8 @@ void Simulation::add_builtin_invariants() {
 void Simulation::check_restart_intensity(const EngineEvent& e, Instant now) {
   auto info = engine_->info(e.address);
   if (!info) return;
-  auto& window = restart_history_[e.path];
+  // Per incarnation of the supervisor: a restarted supervisor starts with a fresh history.
+  auto& window = restart_history_[{e.address.path_hash(), e.address.generation()}];
   Duration length(info->intensity_window_ns);
   while (!window.empty() && now - window.front() >= length) window.pop_front();
   if (window.size() >= info->intensity_max_restarts) {

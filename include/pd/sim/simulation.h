@@ -101,6 +101,7 @@ class Simulation final : private EngineHooks {
 
   bool chance(double rate);
   bool in_scope(AddrHash a) const;
+  bool from_outside(const Envelope& e) const;
   bool partitioned(AddrHash from, AddrHash to) const;
   void fail(std::string invariant, std::string detail);
   void apply_scheduled_faults_until(Instant t);
@@ -126,7 +127,8 @@ class Simulation final : private EngineHooks {
   std::vector<const FaultPlan::Partition*> active_partitions_;
   bool check_intensity_ = false;
   mutable std::unordered_map<uint64_t, bool> scope_cache_;  // path hash -> under faults.scope
-  std::map<std::string, std::deque<Instant>> restart_history_;  // per supervisor path
+  // Restart decisions per supervisor incarnation (path hash, generation).
+  std::map<std::pair<uint64_t, uint64_t>, std::deque<Instant>> restart_history_;
 };
 
 }  // namespace pd
