@@ -26,7 +26,9 @@ std::string num(double v) {
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
 }
-std::string num(uint64_t v) { return std::to_string(v); }
+std::string num(uint64_t v) {
+  return std::to_string(v);
+}
 
 ChildSpec spec(std::string name, ActorFactory f, uint32_t mailbox = kMailboxCapacityDefault) {
   return ChildSpec(std::move(name), std::move(f))
@@ -36,7 +38,8 @@ ChildSpec spec(std::string name, ActorFactory f, uint32_t mailbox = kMailboxCapa
 
 template <class T>
 AddrHash must(Expected<T, SpawnError> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string("spawn of ") + what + " failed: " + to_string(r.error()));
+  if (!r)
+    throw std::runtime_error(std::string("spawn of ") + what + " failed: " + to_string(r.error()));
   return *r;
 }
 
@@ -187,30 +190,33 @@ Figures pingpong(uint64_t round_trips) {
   uint64_t delivered = engine.stats().messages_delivered;
   if (delivered != 2 * round_trips)
     throw std::runtime_error("pingpong: delivered " + std::to_string(delivered) + " messages");
-  return {{"round_trips", num(round_trips)}, {"seconds", num(s)},
+  return {{"round_trips", num(round_trips)},
+          {"seconds", num(s)},
           {"msgs_per_s", num(double(2 * round_trips) / s)}};
 }
 
 Figures skynet(uint64_t leaves) {
   uint64_t n = leaves;
   while (n > 1 && n % 10 == 0) n /= 10;
-  if (n != 1) throw std::invalid_argument("skynet: N must be a power of 10, got " + std::to_string(leaves));
+  if (n != 1)
+    throw std::invalid_argument("skynet: N must be a power of 10, got " + std::to_string(leaves));
   Engine engine(bench_config());
   uint64_t sum = 0;
-  AddrHash collector = must(
-      engine.spawn(spec("collector", [&sum] { return std::make_unique<Collector>(&sum); })),
-      "collector");
+  AddrHash collector =
+      must(engine.spawn(spec("collector", [&sum] { return std::make_unique<Collector>(&sum); })),
+           "collector");
   engine.run_until_idle();
   auto t0 = Clock::now();
-  must(engine.spawn(spec("skynet", [collector, leaves] {
-         return std::make_unique<SkynetNode>(0, leaves, collector);
-       })),
+  must(engine.spawn(spec(
+           "skynet",
+           [collector, leaves] { return std::make_unique<SkynetNode>(0, leaves, collector); })),
        "skynet");
   engine.run_until_idle();
   double s = seconds_since(t0);
   uint64_t expected = leaves * (leaves - 1) / 2;
   if (sum != expected)
-    throw std::runtime_error("skynet: sum " + std::to_string(sum) + ", expected " + std::to_string(expected));
+    throw std::runtime_error("skynet: sum " + std::to_string(sum) + ", expected " +
+                             std::to_string(expected));
   uint64_t actors = engine.stats().actors_spawned - 1;  // the collector is not part of the tree
   return {{"actors", num(actors)}, {"leaves", num(leaves)}, {"sum", num(sum)}, {"seconds", num(s)}};
 }
@@ -220,24 +226,28 @@ Figures fanin(uint64_t senders, uint64_t per_sender) {
   uint64_t got = 0;
   Clock::time_point done{};
   uint64_t total = senders * per_sender;
-  AddrHash rx = must(engine.spawn(spec("receiver", [total, &got, &done] {
-                       return std::make_unique<Receiver>(total, &got, &done);
-                     })),
+  AddrHash rx = must(engine.spawn(spec("receiver",
+                                       [total, &got, &done] {
+                                         return std::make_unique<Receiver>(total, &got, &done);
+                                       })),
                      "receiver");
   std::vector<AddrHash> tx;
   for (uint64_t i = 0; i < senders; ++i)
-    tx.push_back(must(engine.spawn(spec("sender-" + std::to_string(i), [rx, per_sender] {
-                        return std::make_unique<Sender>(rx, per_sender);
-                      })),
-                      "sender"));
+    tx.push_back(must(
+        engine.spawn(spec("sender-" + std::to_string(i),
+                          [rx, per_sender] { return std::make_unique<Sender>(rx, per_sender); })),
+        "sender"));
   engine.run_until_idle();
   auto t0 = Clock::now();
   for (AddrHash s : tx) (void)engine.send(s, Go{});
   engine.run_until_idle();
   if (got != total)
-    throw std::runtime_error("fanin: received " + std::to_string(got) + " of " + std::to_string(total));
+    throw std::runtime_error("fanin: received " + std::to_string(got) + " of " +
+                             std::to_string(total));
   double s = std::chrono::duration<double>(done - t0).count();
-  return {{"senders", num(senders)}, {"messages", num(total)}, {"seconds", num(s)},
+  return {{"senders", num(senders)},
+          {"messages", num(total)},
+          {"seconds", num(s)},
           {"msgs_per_s", num(double(total) / s)}};
 }
 
@@ -247,12 +257,15 @@ Figures spawn_idle(uint64_t actors) {
   uint64_t rss0 = rss_bytes();
   auto t0 = Clock::now();
   for (uint64_t i = 0; i < actors; ++i)
-    must(engine.spawn(spec(std::to_string(i), [] { return std::make_unique<Idle>(); })), "idle actor");
+    must(engine.spawn(spec(std::to_string(i), [] { return std::make_unique<Idle>(); })),
+         "idle actor");
   engine.run_until_idle();  // every on_start has run: they are live, idle actors
   double s = seconds_since(t0);
   uint64_t rss1 = rss_bytes();
-  if (engine.stats().live_actors != actors) throw std::runtime_error("spawn: not all actors are alive");
-  return {{"actors", num(actors)}, {"seconds", num(s)},
+  if (engine.stats().live_actors != actors)
+    throw std::runtime_error("spawn: not all actors are alive");
+  return {{"actors", num(actors)},
+          {"seconds", num(s)},
           {"bytes_per_actor", num(double(rss1 - rss0) / double(actors))},
           {"spawns_per_s", num(double(actors) / s)}};
 }
@@ -265,19 +278,24 @@ Figures sim_pingpong(uint64_t round_trips) {
   Simulation sim(o);
   sim.add_builtin_invariants();
   SimResult r = sim.run([&](Simulation& s) {
-    AddrHash a = must(s.engine().spawn(spec("ping", [] { return std::make_unique<Player>(); })), "ping");
-    AddrHash b = must(s.engine().spawn(spec("pong", [] { return std::make_unique<Player>(); })), "pong");
+    AddrHash a =
+        must(s.engine().spawn(spec("ping", [] { return std::make_unique<Player>(); })), "ping");
+    AddrHash b =
+        must(s.engine().spawn(spec("pong", [] { return std::make_unique<Player>(); })), "pong");
     Envelope first = Envelope::make(a, b, type_tag_v<Ball>, 0);
     (void)s.engine().send_raw(first, MessagePayload::local(Ball{2 * round_trips - 1}));
   });
-  if (!r.ok()) throw std::runtime_error("sim-pingpong: " + r.failure->invariant + ": " + r.failure->detail);
+  if (!r.ok())
+    throw std::runtime_error("sim-pingpong: " + r.failure->invariant + ": " + r.failure->detail);
   if (r.messages != 2 * round_trips)
     throw std::runtime_error("sim-pingpong: delivered " + std::to_string(r.messages) + " messages");
   char hash[24];
   std::snprintf(hash, sizeof hash, "\"%016llx\"", (unsigned long long)r.trace_hash);
-  return {{"round_trips", num(round_trips)}, {"seconds", num(r.wall_seconds)},
+  return {{"round_trips", num(round_trips)},
+          {"seconds", num(r.wall_seconds)},
           {"msgs_per_s", num(double(2 * round_trips) / r.wall_seconds)},
-          {"simulated_seconds", num(r.simulated_seconds)}, {"trace_hash", hash}};
+          {"simulated_seconds", num(r.simulated_seconds)},
+          {"trace_hash", hash}};
 }
 
 }  // namespace pd::bench

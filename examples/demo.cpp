@@ -48,9 +48,8 @@ class Dispatcher final : public Actor {
   HandlerResult on_start(ActorContext& ctx) override {
     for (const char* name : {"worker-a", "worker-b", "worker-c"}) {
       bool flaky = std::string(name) == "worker-b";
-      auto w = ctx.spawn(ChildSpec(name, [name, flaky] {
-        return std::make_unique<Worker>(name, flaky);
-      }));
+      auto w = ctx.spawn(
+          ChildSpec(name, [name, flaky] { return std::make_unique<Worker>(name, flaky); }));
       if (!w) return Unexpected{ActorError::init(to_string(w.error()))};
       // Path addresses (generation 0) reach whichever incarnation is alive.
       workers_.push_back(w->path_address());
@@ -97,7 +96,9 @@ int main() {
     std::printf("[%8.3f ms] %-26s %s (incarnation %llu)\n", ms, e.path.c_str(), what.c_str(),
                 (unsigned long long)(e.address.generation() & 0xffffff));
   });
-  std::printf("palladium demo: a dispatcher with three workers; worker-b crashes on every 3rd job it takes\n");
+  std::printf(
+      "palladium demo: a dispatcher with three workers; worker-b crashes on every 3rd job it "
+      "takes\n");
   auto d = engine.spawn(ChildSpec("dispatcher", [] { return std::make_unique<Dispatcher>(); })
                             .with_restart(RestartPolicy::Transient)
                             .with_intensity({10, std::chrono::seconds(1)}));

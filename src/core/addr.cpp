@@ -51,7 +51,9 @@ Expected<ActorPath, PathError> ActorPath::parse(std::string_view text) {
   return ActorPath(std::string(text));
 }
 
-uint64_t ActorPath::fnv1a_of_path(std::string_view path) { return fnv1a64(path); }
+uint64_t ActorPath::fnv1a_of_path(std::string_view path) {
+  return fnv1a64(path);
+}
 
 ActorPath ActorPath::child(std::string_view segment) const {
   PD_ASSERT(valid_segment(segment), "child() needs a valid segment");

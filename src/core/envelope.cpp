@@ -25,7 +25,9 @@ uint64_t get_u64(const uint8_t* in) {
   for (int i = 7; i >= 0; --i) v = (v << 8) | in[i];
   return v;
 }
-u128 get_u128(const uint8_t* in) { return (u128(get_u64(in + 8)) << 64) | get_u64(in); }
+u128 get_u128(const uint8_t* in) {
+  return (u128(get_u64(in + 8)) << 64) | get_u64(in);
+}
 
 }  // namespace
 

@@ -76,7 +76,9 @@ RealReactor::~RealReactor() {
   if (event_fd_ >= 0) close(event_fd_);
 }
 
-Instant RealReactor::now() { return Instant(Duration(monotonic_ns() - epoch_ns_)); }
+Instant RealReactor::now() {
+  return Instant(Duration(monotonic_ns() - epoch_ns_));
+}
 
 uint64_t RealReactor::stamp_ns() {
 #if defined(__x86_64__)

@@ -39,8 +39,12 @@ Expected<AddrHash, SpawnError> ContextImpl::spawn(ChildSpec spec) {
   return core_.spawn(cell_.slot, std::move(spec));
 }
 
-SendResult ContextImpl::stop_child(AddrHash child) { return core_.post_stop(child, Signal::Kind::Stop, cell_.slot); }
-SendResult ContextImpl::kill_child(AddrHash child) { return core_.post_stop(child, Signal::Kind::Kill, cell_.slot); }
+SendResult ContextImpl::stop_child(AddrHash child) {
+  return core_.post_stop(child, Signal::Kind::Stop, cell_.slot);
+}
+SendResult ContextImpl::kill_child(AddrHash child) {
+  return core_.post_stop(child, Signal::Kind::Kill, cell_.slot);
+}
 
 TimerAction ContextImpl::owned_timer(TimerAction::Kind kind, const Envelope& envelope) const {
   TimerAction a;

@@ -15,8 +15,7 @@ class ContextImpl final : public ActorContext {
   Instant now() const override { return core_.reactor->now(); }
   uint64_t random_u64() override { return core_.reactor->random_u64(); }
   SendResult send_raw(Envelope envelope, MessagePayload payload) override;
-  SendResult reply_raw(const Envelope& request, uint64_t type_tag,
-                       MessagePayload payload) override;
+  SendResult reply_raw(const Envelope& request, uint64_t type_tag, MessagePayload payload) override;
   void ask_raw(Envelope envelope, MessagePayload payload, Duration timeout,
                AskCallback callback) override;
   Expected<AddrHash, SpawnError> spawn(ChildSpec spec) override;

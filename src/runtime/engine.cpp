@@ -33,7 +33,9 @@ struct TurnScope {
 
 }  // namespace
 
-const EngineCore* running_core_on_this_thread() { return tl_running_core; }
+const EngineCore* running_core_on_this_thread() {
+  return tl_running_core;
+}
 
 EngineCore::EngineCore(EngineConfig cfg, std::unique_ptr<Reactor> r)
     : config(std::move(cfg)), reactor(std::move(r)) {
@@ -223,7 +225,8 @@ uint32_t EngineCore::next_ready() {
     lifo_slot_ = kNoSlot;
   }
   lifo_streak_ = 0;
-  if (hooks && runq_.size() > 1) return runq_.take_at(hooks->pick_next(runq_.size()) % runq_.size());
+  if (hooks && runq_.size() > 1)
+    return runq_.take_at(hooks->pick_next(runq_.size()) % runq_.size());
   return runq_.pop();
 }
 
@@ -487,8 +490,7 @@ void EngineCore::run(RunMode mode, Instant until) {
     process_signals();
     flush_starting();
     bool accounting = config.account_compute_time;
-    if (!ready_empty() && (accounting || !timer_heap_.empty()))
-      turn_stamp_ = reactor->stamp_ns();
+    if (!ready_empty() && (accounting || !timer_heap_.empty())) turn_stamp_ = reactor->stamp_ns();
     uint64_t batch_stamp = turn_stamp_;
     for (int i = 0; i < kTurnsPerPoll && !ready_empty(); ++i) {
       run_turn(cell(next_ready()));

@@ -31,30 +31,60 @@ SendResult Engine::stop_actor(AddrHash address) {
 SendResult Engine::kill_actor(AddrHash address, bool remove) {
   return core_->post_stop(address, detail::Signal::Kind::Kill, detail::kNoSlot, remove);
 }
-void Engine::interrupt() { core_->interrupted = true; }
+void Engine::interrupt() {
+  core_->interrupted = true;
+}
 
-std::optional<AddrHash> Engine::lookup(std::string_view path) const { return core_->lookup(path); }
-void Engine::run() { core_->run(EngineCore::RunMode::UntilShutdown); }
-void Engine::run_until_idle() { core_->run(EngineCore::RunMode::UntilIdle); }
+std::optional<AddrHash> Engine::lookup(std::string_view path) const {
+  return core_->lookup(path);
+}
+void Engine::run() {
+  core_->run(EngineCore::RunMode::UntilShutdown);
+}
+void Engine::run_until_idle() {
+  core_->run(EngineCore::RunMode::UntilIdle);
+}
 void Engine::run_for(Duration d) {
   core_->run(EngineCore::RunMode::UntilTime, core_->reactor->now() + d);
 }
-void Engine::shutdown() { core_->begin_shutdown(); }
-bool Engine::is_shut_down() const { return core_->shut_down; }
-std::optional<ActorError> Engine::failure() const { return core_->failure; }
-EngineHandle Engine::handle() { return EngineHandle(core_->channel); }
-EngineSnapshot Engine::snapshot() const { return {core_->query(ActorQuery{}), core_->stats}; }
-std::vector<ActorInfo> Engine::query(const ActorQuery& q) const { return core_->query(q); }
+void Engine::shutdown() {
+  core_->begin_shutdown();
+}
+bool Engine::is_shut_down() const {
+  return core_->shut_down;
+}
+std::optional<ActorError> Engine::failure() const {
+  return core_->failure;
+}
+EngineHandle Engine::handle() {
+  return EngineHandle(core_->channel);
+}
+EngineSnapshot Engine::snapshot() const {
+  return {core_->query(ActorQuery{}), core_->stats};
+}
+std::vector<ActorInfo> Engine::query(const ActorQuery& q) const {
+  return core_->query(q);
+}
 std::optional<ActorInfo> Engine::info(AddrHash address) const {
   const detail::Cell* c = core_->resolve(address);
   if (c == nullptr) return std::nullopt;
   return core_->info_of(*c);
 }
-EngineStats Engine::stats() const { return core_->stats; }
-Reactor& Engine::reactor() { return *core_->reactor; }
-Instant Engine::now() const { return core_->reactor->now(); }
-void Engine::set_event_listener(EngineEventListener l) { core_->listener = std::move(l); }
-void Engine::set_hooks(EngineHooks* hooks) { core_->hooks = hooks; }
+EngineStats Engine::stats() const {
+  return core_->stats;
+}
+Reactor& Engine::reactor() {
+  return *core_->reactor;
+}
+Instant Engine::now() const {
+  return core_->reactor->now();
+}
+void Engine::set_event_listener(EngineEventListener l) {
+  core_->listener = std::move(l);
+}
+void Engine::set_hooks(EngineHooks* hooks) {
+  core_->hooks = hooks;
+}
 
 const char* to_string(ActorState s) {
   switch (s) {

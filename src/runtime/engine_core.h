@@ -36,8 +36,12 @@ inline uint64_t make_generation(uint32_t core, uint32_t slot, uint32_t incarnati
   return (uint64_t(core & 0xff) << 56) | (uint64_t(slot) << kIncarnationBits) |
          (incarnation & kIncarnationMask);
 }
-inline uint32_t generation_slot(uint64_t g) { return uint32_t(g >> kIncarnationBits); }
-inline uint32_t generation_core(uint64_t g) { return uint32_t(g >> 56); }
+inline uint32_t generation_slot(uint64_t g) {
+  return uint32_t(g >> kIncarnationBits);
+}
+inline uint32_t generation_core(uint64_t g) {
+  return uint32_t(g >> 56);
+}
 
 // Supervisor bookkeeping, allocated the first time a child of this actor exits.
 struct SupervisorState {
@@ -76,7 +80,7 @@ struct CellExtras {
   std::optional<ActorError> stop_error;  // why the incarnation being stopped failed
   uint64_t kill_timer = 0;               // graceful stop deadline
   std::unique_ptr<SupervisorState> sup;
-  std::vector<AddrHash> watchers;        // monitors on this incarnation
+  std::vector<AddrHash> watchers;  // monitors on this incarnation
 };
 
 struct Cell {
@@ -99,7 +103,7 @@ struct Cell {
   ActorState state = ActorState::Starting;
   bool in_use = false;
   bool scheduled = false;
-  bool started = false;       // on_start succeeded for this incarnation
+  bool started = false;  // on_start succeeded for this incarnation
   bool remove_on_exit = false;
   bool in_group = false;      // stopped as part of a OneForAll / RestForOne restart
   bool drain = false;         // stopping: handle what the mailbox holds before on_stop

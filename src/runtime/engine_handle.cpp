@@ -62,11 +62,9 @@ R call(detail::HandleChannel& ch, F work, R gone, R full_result) {
   auto promise = std::make_shared<std::promise<R>>();
   std::future<R> fut = promise->get_future();
   bool full = false;
-  bool posted = ch.post(
-      [promise, work = std::move(work)](detail::EngineCore& core) mutable {
-        promise->set_value(work(core));
-      },
-      &full);
+  bool posted = ch.post([promise, work = std::move(work)](
+                            detail::EngineCore& core) mutable { promise->set_value(work(core)); },
+                        &full);
   if (!posted) return full ? std::move(full_result) : std::move(gone);
   try {
     return fut.get();
@@ -159,7 +157,9 @@ SendResult EngineHandle::stop_actor(AddrHash address) {
 EngineSnapshot EngineHandle::snapshot() {
   return call<EngineSnapshot>(
       *channel_,
-      [](detail::EngineCore& core) { return EngineSnapshot{core.query(ActorQuery{}), core.stats}; },
+      [](detail::EngineCore& core) {
+        return EngineSnapshot{core.query(ActorQuery{}), core.stats};
+      },
       EngineSnapshot{}, EngineSnapshot{});
 }
 
@@ -173,6 +173,8 @@ void EngineHandle::shutdown() {
   channel_->post([](detail::EngineCore& core) { core.begin_shutdown(); });
 }
 
-bool EngineHandle::engine_alive() const { return !channel_->closed(); }
+bool EngineHandle::engine_alive() const {
+  return !channel_->closed();
+}
 
 }  // namespace pd

@@ -30,7 +30,9 @@ uint64_t EngineCore::arm_timer(Duration delay, TimerAction action) {
   return id;
 }
 
-bool EngineCore::cancel_timer(uint64_t id) { return timer_actions_.erase(id) > 0; }
+bool EngineCore::cancel_timer(uint64_t id) {
+  return timer_actions_.erase(id) > 0;
+}
 
 Instant EngineCore::next_timer_deadline() {
   // Drop what can no longer do anything (cancelled, or owned by a stopped incarnation), so an
@@ -94,9 +96,10 @@ void EngineCore::fire_due_timers() {
         timer_actions_.erase(it);
         --stats.messages_delayed;
         Cell* c = resolve(held.envelope.destination);
-        bool open = c && (c->state == ActorState::Starting || c->state == ActorState::Running ||
-                          (c->state == ActorState::Restarting &&
-                           held.envelope.destination.is_path_address()));
+        bool open =
+            c &&
+            (c->state == ActorState::Starting || c->state == ActorState::Running ||
+             (c->state == ActorState::Restarting && held.envelope.destination.is_path_address()));
         if (!open)
           dead_letter(held.envelope, "delayed past its destination's end", /*queued=*/false);
         else if (!push_accepted(*c, held.envelope, held.payload))

@@ -34,9 +34,10 @@ void EngineCore::begin_stop(Cell& c, StopReason::Kind kind, std::optional<ActorE
     ++c.children_alive;
     std::vector<uint32_t> children;
     for (uint32_t s = c.last_child; s != kNoSlot; s = cell(s).prev_sibling) children.push_back(s);
-    StopReason::Kind child_kind = c.skip_on_stop                    ? StopReason::Kind::Killed
-                                  : kind == StopReason::Kind::Shutdown ? StopReason::Kind::Shutdown
-                                                                       : StopReason::Kind::Hierarchical;
+    StopReason::Kind child_kind = c.skip_on_stop ? StopReason::Kind::Killed
+                                  : kind == StopReason::Kind::Shutdown
+                                      ? StopReason::Kind::Shutdown
+                                      : StopReason::Kind::Hierarchical;
     for (uint32_t s : children) {
       Cell& ch = cell(s);
       if (!ch.in_use || ch.parent != c.slot || ch.state == ActorState::Restarting) continue;

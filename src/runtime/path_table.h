@@ -1,7 +1,8 @@
 // PathTable: path hash -> cell slot, an open-addressing table with linear probing and
 // backward-shift deletion (no tombstones). Grows past 4/5 load: 16-byte buckets, four to a
-// cache line, keep probe runs within a line or two even that full (deletion walks the run). Key 0 marks an empty bucket, so a path whose hash is 0
-// cannot be stored (insert refuses it; spawn reports PathCollision).
+// cache line, keep probe runs within a line or two even that full (deletion walks the run). Key 0
+// marks an empty bucket, so a path whose hash is 0 cannot be stored (insert refuses it; spawn
+// reports PathCollision).
 #pragma once
 
 #include <cstdint>

@@ -36,8 +36,10 @@ class Echo final : public Actor {
 class Pinger final : public Actor {
  public:
   Pinger(const ActorDecl& d, World w)
-      : target_(d.target), interval_(milliseconds(d.interval_ms > 0 ? d.interval_ms : 1)),
-        count_(d.count), world_(std::move(w)) {}
+      : target_(d.target),
+        interval_(milliseconds(d.interval_ms > 0 ? d.interval_ms : 1)),
+        count_(d.count),
+        world_(std::move(w)) {}
   HandlerResult on_start(ActorContext& ctx) override {
     ctx.send_interval(interval_, ctx.self(), SimMsg{SimMsg::Tick, 0, 0});
     return {};
@@ -121,13 +123,16 @@ class Flaky final : public Actor {
 class Producer final : public Actor {
  public:
   Producer(const ActorDecl& d, World w)
-      : target_(d.target), tag_(uint32_t(std::stoul(d.tag.empty() ? "0" : d.tag))),
-        count_(d.count == 0 ? 1 : d.count), world_(std::move(w)) {}
+      : target_(d.target),
+        tag_(uint32_t(std::stoul(d.tag.empty() ? "0" : d.tag))),
+        count_(d.count == 0 ? 1 : d.count),
+        world_(std::move(w)) {}
   HandlerResult on_start(ActorContext& ctx) override {
     auto to = ctx.lookup(target_);
     if (!to) return Unexpected{ActorError::init("producer: no actor at " + target_)};
     for (uint64_t i = 1; i <= count_; ++i)
-      if (ctx.send(to->path_address(), SimMsg{SimMsg::Ordered, tag_, i})) ++(*world_)["producer.sent"];
+      if (ctx.send(to->path_address(), SimMsg{SimMsg::Ordered, tag_, i}))
+        ++(*world_)["producer.sent"];
     return {};
   }
   HandlerResult on_message(ActorContext&, const Envelope&, MessagePayload&) override { return {}; }
@@ -184,6 +189,7 @@ ActorFactory make_behaviour(const ActorDecl& d, World w) {
 
 namespace pd {
 std::vector<std::string> behaviour_names() {
-  return {"supervisor", "echo", "pinger", "counter", "forwarder", "flaky", "producer", "order-checker"};
+  return {"supervisor", "echo",  "pinger",   "counter",
+          "forwarder",  "flaky", "producer", "order-checker"};
 }
 }  // namespace pd

@@ -2,11 +2,11 @@
 // are errors naming the key, its line and the keys that are allowed there.
 #include "pd/sim/scenario.h"
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <mutex>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "behaviours.h"
 
@@ -58,8 +58,9 @@ class Reader {
       if (allowed.count(std::string(k.str()))) continue;
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      throw Bad{{file_, int(k.source().begin.line),
-                 "unknown key '" + std::string(k.str()) + "' in " + where + " (allowed: " + list + ")"}};
+      throw Bad{
+          {file_, int(k.source().begin.line),
+           "unknown key '" + std::string(k.str()) + "' in " + where + " (allowed: " + list + ")"}};
     }
   }
 
@@ -159,10 +160,12 @@ void read_faults(const Reader& r, const toml::table& t, FaultPlan& f) {
     r.only_keys(p, {"at_ms", "for_ms", "groups"}, "a [faults] partition");
     FaultPlan::Partition part{r.millis(p, "at_ms", {}), r.millis(p, "for_ms", {}), {}};
     const toml::array* groups = p.get("groups") ? p.get("groups")->as_array() : nullptr;
-    if (!groups || groups->size() < 2) r.fail(&p, "a partition needs 'groups' with at least two groups");
+    if (!groups || groups->size() < 2)
+      r.fail(&p, "a partition needs 'groups' with at least two groups");
     for (const toml::node& g : *groups) {
       const toml::array* prefixes = g.as_array();
-      if (!prefixes || prefixes->empty()) r.fail(&g, "each partition group is a non-empty array of paths");
+      if (!prefixes || prefixes->empty())
+        r.fail(&g, "each partition group is a non-empty array of paths");
       std::vector<std::string> group;
       for (const toml::node& pre : *prefixes) {
         auto s = pre.value_exact<std::string>();
@@ -188,15 +191,16 @@ SupervisionStrategy strategy(const Reader& r, const toml::table& t) {
   if (s == "one-for-one") return SupervisionStrategy::OneForOne;
   if (s == "one-for-all") return SupervisionStrategy::OneForAll;
   if (s == "rest-for-one") return SupervisionStrategy::RestForOne;
-  r.fail(t.get("strategy"), "'strategy' must be one-for-one, one-for-all or rest-for-one, not '" + s + "'");
+  r.fail(t.get("strategy"),
+         "'strategy' must be one-for-one, one-for-all or rest-for-one, not '" + s + "'");
 }
 
 ActorDecl read_actor(const Reader& r, const toml::table& t, const std::set<std::string>& declared) {
-  r.only_keys(t,
-              {"name", "parent", "behaviour", "restart", "strategy", "max_restarts", "window_ms",
-               "mailbox", "shutdown_ms", "brutal", "target", "tag", "count", "interval_ms",
-               "fail_rate"},
-              "an [[actor]]");
+  r.only_keys(
+      t,
+      {"name", "parent", "behaviour", "restart", "strategy", "max_restarts", "window_ms", "mailbox",
+       "shutdown_ms", "brutal", "target", "tag", "count", "interval_ms", "fail_rate"},
+      "an [[actor]]");
   ActorDecl d;
   d.line = int(t.source().begin.line);
   d.name = r.string(t, "name", "");
@@ -219,25 +223,30 @@ ActorDecl read_actor(const Reader& r, const toml::table& t, const std::set<std::
   d.policy.intensity.window = r.millis(t, "window_ms", std::chrono::seconds(5));
   int64_t mailbox = r.integer(t, "mailbox", kMailboxCapacityDefault);
   if (mailbox < 1 || mailbox > int64_t(kMailboxCapacityMax))
-    r.fail(t.get("mailbox"), "'mailbox' must be between 1 and " + std::to_string(kMailboxCapacityMax));
+    r.fail(t.get("mailbox"),
+           "'mailbox' must be between 1 and " + std::to_string(kMailboxCapacityMax));
   d.policy.mailbox_capacity = uint32_t(mailbox);
   if (t.get("brutal") && t.get("brutal")->value_exact<bool>().value_or(false))
     d.policy.shutdown = ShutdownPolicy::brutal();
   else
-    d.policy.shutdown = ShutdownPolicy::with_timeout(r.millis(t, "shutdown_ms", std::chrono::seconds(5)));
+    d.policy.shutdown =
+        ShutdownPolicy::with_timeout(r.millis(t, "shutdown_ms", std::chrono::seconds(5)));
   d.target = r.path(t, "target", "");
   d.tag = std::to_string(r.non_negative(t, "tag", 0));
   d.count = uint64_t(r.non_negative(t, "count", 0));
   d.interval_ms = r.non_negative(t, "interval_ms", 0);
   d.fail_rate = r.rate(t, "fail_rate");
-  bool needs_target = d.behaviour == "pinger" || d.behaviour == "forwarder" || d.behaviour == "producer";
-  if (needs_target && d.target.empty()) r.fail(&t, "behaviour '" + d.behaviour + "' needs a 'target' path");
+  bool needs_target =
+      d.behaviour == "pinger" || d.behaviour == "forwarder" || d.behaviour == "producer";
+  if (needs_target && d.target.empty())
+    r.fail(&t, "behaviour '" + d.behaviour + "' needs a 'target' path");
   return d;
 }
 
 }  // namespace
 
-Expected<Scenario, ScenarioError> Scenario::parse(const std::string& text, const std::string& name) {
+Expected<Scenario, ScenarioError> Scenario::parse(const std::string& text,
+                                                  const std::string& name) {
   Reader r(name);
   try {
     toml::table root = toml::parse(text, name);
@@ -247,7 +256,8 @@ Expected<Scenario, ScenarioError> Scenario::parse(const std::string& text, const
     if (const toml::table* sim = r.table(root, "simulation")) {
       r.only_keys(*sim, {"duration_ms", "messages_max"}, "[simulation]");
       s.options.duration = r.millis(*sim, "duration_ms", s.options.duration);
-      s.options.messages_max = uint64_t(r.non_negative(*sim, "messages_max", int64_t(s.options.messages_max)));
+      s.options.messages_max =
+          uint64_t(r.non_negative(*sim, "messages_max", int64_t(s.options.messages_max)));
     }
     if (const toml::table* f = r.table(root, "faults")) read_faults(r, *f, s.options.faults);
     std::set<std::string> declared;
@@ -285,7 +295,8 @@ Expected<Scenario, ScenarioError> Scenario::parse(const std::string& text, const
     }
     return s;
   } catch (const toml::parse_error& e) {
-    return Unexpected{ScenarioError{name, int(e.source().begin.line), std::string(e.description())}};
+    return Unexpected{
+        ScenarioError{name, int(e.source().begin.line), std::string(e.description())}};
   } catch (const Bad& b) {
     return Unexpected{b.error};
   }
@@ -299,7 +310,8 @@ Expected<Scenario, ScenarioError> Scenario::load(const std::string& path) {
   return parse(buf.str(), path);
 }
 
-SimResult Scenario::run(uint64_t seed, bool keep_trace, std::vector<std::string>* trace_lines) const {
+SimResult Scenario::run(uint64_t seed, bool keep_trace,
+                        std::vector<std::string>* trace_lines) const {
   SimOptions o = options;
   o.seed = seed;
   o.keep_trace = keep_trace;
@@ -314,10 +326,11 @@ SimResult Scenario::run(uint64_t seed, bool keep_trace, std::vector<std::string>
     }
   }
   auto setup_errors = std::make_shared<std::vector<std::string>>();
-  sim.add_step_invariant("scenario_setup", [setup_errors](const Simulation&) -> std::optional<std::string> {
-    if (setup_errors->empty()) return std::nullopt;
-    return setup_errors->front();
-  });
+  sim.add_step_invariant("scenario_setup",
+                         [setup_errors](const Simulation&) -> std::optional<std::string> {
+                           if (setup_errors->empty()) return std::nullopt;
+                           return setup_errors->front();
+                         });
   SimResult result = sim.run([&](Simulation& s) {
     for (const ActorDecl& d : actors) {
       ChildSpec spec = d.policy;

@@ -40,7 +40,8 @@ Simulation::Simulation(SimOptions options)
   engine_ = std::make_unique<Engine>(options_.engine, std::move(reactor));
   engine_->set_hooks(this);
   const FaultPlan& f = options_.faults;
-  for (const auto& k : f.kills) schedule_.push_back({k.at, Scheduled::Kind::Kill, &k, nullptr, nullptr});
+  for (const auto& k : f.kills)
+    schedule_.push_back({k.at, Scheduled::Kind::Kill, &k, nullptr, nullptr});
   for (const auto& p : f.pauses)
     schedule_.push_back({p.at, Scheduled::Kind::Pause, nullptr, &p, nullptr});
   for (const auto& p : f.partitions) {
@@ -51,7 +52,9 @@ Simulation::Simulation(SimOptions options)
                    [](const Scheduled& a, const Scheduled& b) { return a.at < b.at; });
 }
 
-Simulation::~Simulation() { engine_->set_hooks(nullptr); }
+Simulation::~Simulation() {
+  engine_->set_hooks(nullptr);
+}
 
 void Simulation::add_step_invariant(std::string name, InvariantCheck check) {
   step_checks_.push_back({std::move(name), std::move(check)});
@@ -132,7 +135,9 @@ uint64_t Simulation::pick_next(uint64_t ready) {
   return i;
 }
 
-uint64_t Simulation::timer_tiebreak() { return reactor_->rng().next(); }
+uint64_t Simulation::timer_tiebreak() {
+  return reactor_->rng().next();
+}
 
 SendFate Simulation::on_send(const Envelope& e, bool can_duplicate) {
   Instant now = reactor_->now();
@@ -220,24 +225,25 @@ void Simulation::on_deliver(const Envelope& e, Instant now) {
 }
 
 void Simulation::on_lifecycle(const EngineEvent& e, Instant now) {
-  trace_.record(Trace::Kind::Lifecycle, now, uint64_t(e.kind), e.address.path_hash(),
-                e.address.generation(),
-                trace_.keep_lines() ? fmt_time(now) + " " + to_string(e.kind) + " " + e.path +
-                                          (e.kind == EngineEvent::Kind::Failed ||
-                                                   e.kind == EngineEvent::Kind::Stopped
-                                               ? " " + to_string(e.reason)
-                                               : std::string())
-                                    : std::string());
+  trace_.record(
+      Trace::Kind::Lifecycle, now, uint64_t(e.kind), e.address.path_hash(), e.address.generation(),
+      trace_.keep_lines()
+          ? fmt_time(now) + " " + to_string(e.kind) + " " + e.path +
+                (e.kind == EngineEvent::Kind::Failed || e.kind == EngineEvent::Kind::Stopped
+                     ? " " + to_string(e.reason)
+                     : std::string())
+          : std::string());
   events_.push_back(e);
   if (check_intensity_ && e.kind == EngineEvent::Kind::SupervisorRestart)
     check_restart_intensity(e, now);
 }
 
 void Simulation::on_dead_letter(const Envelope& e, const char* why, Instant now) {
-  trace_.record(Trace::Kind::DeadLetter, now, uint64_t(e.message_id), fnv1a64(why), 0,
-                trace_.keep_lines() ? fmt_time(now) + " dead-letter id=" +
-                                          hex(uint64_t(e.message_id)) + " (" + why + ")"
-                                    : std::string());
+  trace_.record(
+      Trace::Kind::DeadLetter, now, uint64_t(e.message_id), fnv1a64(why), 0,
+      trace_.keep_lines()
+          ? fmt_time(now) + " dead-letter id=" + hex(uint64_t(e.message_id)) + " (" + why + ")"
+          : std::string());
 }
 
 void Simulation::fail(std::string invariant, std::string detail) {
@@ -252,8 +258,7 @@ void Simulation::fail(std::string invariant, std::string detail) {
 }
 
 void Simulation::apply_scheduled_faults_until(Instant t) {
-  while (next_scheduled_ < schedule_.size() &&
-         Instant(schedule_[next_scheduled_].at) <= t) {
+  while (next_scheduled_ < schedule_.size() && Instant(schedule_[next_scheduled_].at) <= t) {
     const Scheduled& s = schedule_[next_scheduled_++];
     Instant now = reactor_->now();
     switch (s.kind) {
@@ -277,17 +282,17 @@ void Simulation::apply_scheduled_faults_until(Instant t) {
         break;
       case Scheduled::Kind::PartitionStart:
         active_partitions_.push_back(s.partition);
-        trace_.record(Trace::Kind::Fault, now, 9, s.partition->groups.size(), 0,
-                      trace_.keep_lines() ? fmt_time(now) + " fault partition begins"
-                                          : std::string());
+        trace_.record(
+            Trace::Kind::Fault, now, 9, s.partition->groups.size(), 0,
+            trace_.keep_lines() ? fmt_time(now) + " fault partition begins" : std::string());
         break;
       case Scheduled::Kind::PartitionEnd:
         active_partitions_.erase(
             std::remove(active_partitions_.begin(), active_partitions_.end(), s.partition),
             active_partitions_.end());
-        trace_.record(Trace::Kind::Fault, now, 10, s.partition->groups.size(), 0,
-                      trace_.keep_lines() ? fmt_time(now) + " fault partition ends"
-                                          : std::string());
+        trace_.record(
+            Trace::Kind::Fault, now, 10, s.partition->groups.size(), 0,
+            trace_.keep_lines() ? fmt_time(now) + " fault partition ends" : std::string());
         break;
     }
   }
@@ -369,8 +374,8 @@ void Simulation::check_restart_intensity(const EngineEvent& e, Instant now) {
   while (!window.empty() && now - window.front() >= length) window.pop_front();
   if (window.size() >= info->intensity_max_restarts) {
     fail("restarts_within_intensity",
-         e.path + " restarted a child " + std::to_string(window.size() + 1) +
-             " times within " + std::to_string(length.count() / 1000000) + " ms; its intensity allows " +
+         e.path + " restarted a child " + std::to_string(window.size() + 1) + " times within " +
+             std::to_string(length.count() / 1000000) + " ms; its intensity allows " +
              std::to_string(info->intensity_max_restarts));
     return;
   }

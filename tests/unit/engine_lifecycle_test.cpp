@@ -116,7 +116,8 @@ TEST(Lifecycle, spawning_after_shutdown_is_refused_as_unbound) {
 TEST(Lifecycle, a_graceful_stop_drains_the_mailbox_then_calls_on_stop) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();
-  AddrHash a = must_spawn(s.engine, recorder("a", trace).with_shutdown(ShutdownPolicy::with_timeout(1s)));
+  AddrHash a =
+      must_spawn(s.engine, recorder("a", trace).with_shutdown(ShutdownPolicy::with_timeout(1s)));
   s.engine.run_until_idle();
   trace->clear();
   for (int i = 1; i <= 3; ++i) ASSERT_EQ(result_of(s.engine.send(a, Ping{i})), "ok");
@@ -127,7 +128,8 @@ TEST(Lifecycle, a_graceful_stop_drains_the_mailbox_then_calls_on_stop) {
   s.engine.run();
   EXPECT_EQ(trace->log, (Log{"a:ping:1", "a:ping:2", "a:ping:3", "a:stop:Shutdown"}));
   EXPECT_EQ(s.engine.stats().dead_letters, 0u);
-  EXPECT_EQ(ns(s.engine.now()), 0) << "a drain that finished in time must not wait for the deadline";
+  EXPECT_EQ(ns(s.engine.now()), 0)
+      << "a drain that finished in time must not wait for the deadline";
 }
 
 TEST(Lifecycle, a_draining_actor_may_still_send_to_itself) {
@@ -135,8 +137,10 @@ TEST(Lifecycle, a_draining_actor_may_still_send_to_itself) {
   auto trace = std::make_shared<Trace>();
   std::string self_send = "not sent";
   Hooks h;
-  h.on_message = [&](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
-    if (auto* m = p.get_if<Ping>(); m && m->n == 1) self_send = result_of(ctx.send(ctx.self(), Ping{10}));
+  h.on_message = [&](ActorContext& ctx, const Envelope&,
+                     MessagePayload& p) -> std::optional<HandlerResult> {
+    if (auto* m = p.get_if<Ping>(); m && m->n == 1)
+      self_send = result_of(ctx.send(ctx.self(), Ping{10}));
     return std::nullopt;
   };
   AddrHash a = must_spawn(s.engine, recorder("a", trace, h));
@@ -163,7 +167,8 @@ struct BusyPair {
     SimReactor* sim = s.reactor;
     auto count = handled;
     Hooks b;
-    b.on_message = [sim, count](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+    b.on_message = [sim, count](ActorContext& ctx, const Envelope&,
+                                MessagePayload& p) -> std::optional<HandlerResult> {
       if (!p.is<Work>()) return std::nullopt;
       ++*count;
       sim->advance(1ms);  // the cost of the work, in virtual time
@@ -275,7 +280,8 @@ void message_self_then_stop(Trace& trace_out) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();
   Hooks h;
-  h.on_message = [](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+  h.on_message = [](ActorContext& ctx, const Envelope&,
+                    MessagePayload& p) -> std::optional<HandlerResult> {
     if (auto* m = p.get_if<Ping>(); m && m->n == 1) {
       EXPECT_EQ(result_of(ctx.send(ctx.self(), Ping{2})), "ok");
       ctx.stop();
@@ -289,7 +295,8 @@ void message_self_then_stop(Trace& trace_out) {
   trace_out = *trace;
 }
 
-TEST(Lifecycle, an_actor_that_messages_itself_and_stops_in_the_same_handler_does_not_crash_the_engine) {
+TEST(Lifecycle,
+     an_actor_that_messages_itself_and_stops_in_the_same_handler_does_not_crash_the_engine) {
   PD_ASSERT_ENGINE_SURVIVES({
     Trace t;
     message_self_then_stop(t);
@@ -303,7 +310,8 @@ TEST(Lifecycle, an_actor_that_messages_itself_and_stops_in_the_same_handler_does
 TEST(Lifecycle, brutal_shutdown_skips_on_stop_and_drops_the_mailbox) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();
-  AddrHash brutal = must_spawn(s.engine, recorder("brutal", trace).with_shutdown(ShutdownPolicy::brutal()));
+  AddrHash brutal =
+      must_spawn(s.engine, recorder("brutal", trace).with_shutdown(ShutdownPolicy::brutal()));
   must_spawn(s.engine, recorder("gentle", trace));
   s.engine.run_until_idle();
   trace->clear();
@@ -353,7 +361,8 @@ TEST(Lifecycle, a_timer_armed_later_fires_relative_to_when_it_was_armed) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();
   Hooks h;
-  h.on_message = [](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+  h.on_message = [](ActorContext& ctx, const Envelope&,
+                    MessagePayload& p) -> std::optional<HandlerResult> {
     if (auto* m = p.get_if<Ping>(); m && m->n == 0) ctx.send_after(30ms, ctx.self(), Ping{1});
     return std::nullopt;
   };
@@ -415,8 +424,10 @@ TEST(Lifecycle, a_cancelled_timer_never_fires) {
     cancels.push_back(ctx.cancel_timer(once));  // already cancelled
     return {};
   };
-  h.on_message = [&, interval](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
-    if (auto* m = p.get_if<Ping>(); m && m->n == 2 && ++ticks == 3) cancels.push_back(ctx.cancel_timer(*interval));
+  h.on_message = [&, interval](ActorContext& ctx, const Envelope&,
+                               MessagePayload& p) -> std::optional<HandlerResult> {
+    if (auto* m = p.get_if<Ping>(); m && m->n == 2 && ++ticks == 3)
+      cancels.push_back(ctx.cancel_timer(*interval));
     return std::nullopt;
   };
   must_spawn(s.engine, recorder("a", trace, h));
@@ -436,7 +447,8 @@ TEST(Lifecycle, cancelling_a_timer_that_already_fired_returns_false) {
     *id = ctx.send_after(5ms, ctx.self(), Ping{1});
     return {};
   };
-  h.on_message = [&, id](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+  h.on_message = [&, id](ActorContext& ctx, const Envelope&,
+                         MessagePayload& p) -> std::optional<HandlerResult> {
     if (p.is<Ping>()) late_cancel = ctx.cancel_timer(*id);
     return std::nullopt;
   };
@@ -597,7 +609,8 @@ std::vector<std::string> seeded_run(uint64_t seed) {
       ctx.send_after(std::chrono::milliseconds(1 + r % 100), ctx.self(), Ping{int(r % 1000)});
       return {};
     };
-    h.on_message = [](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+    h.on_message = [](ActorContext& ctx, const Envelope&,
+                      MessagePayload& p) -> std::optional<HandlerResult> {
       if (!p.is<Ping>()) return std::nullopt;
       uint64_t r = ctx.random_u64();
       if (r % 3 == 0) return HandlerResult(Unexpected{ActorError::handler("dice")});
@@ -608,8 +621,9 @@ std::vector<std::string> seeded_run(uint64_t seed) {
   }
   Hooks sup;
   sup.on_start = spawn_children(std::move(workers));
-  must_spawn(s.engine, recorder("sup", trace, sup)
-                           .with_intensity(RestartIntensity{1000, std::chrono::seconds(1)}));
+  must_spawn(
+      s.engine,
+      recorder("sup", trace, sup).with_intensity(RestartIntensity{1000, std::chrono::seconds(1)}));
   s.engine.run_for(1s);
   std::vector<std::string> out;
   for (size_t i = 0; i < trace->log.size(); ++i)

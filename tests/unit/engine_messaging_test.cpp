@@ -24,7 +24,8 @@ TEST(EngineMessaging, a_typed_message_reaches_on_message_with_its_value_and_type
   AddrHash seen_source = AddrHash(1, 1);
   AddrHash seen_destination;
   Hooks h;
-  h.on_message = [&](ActorContext&, const Envelope& e, MessagePayload&) -> std::optional<HandlerResult> {
+  h.on_message = [&](ActorContext&, const Envelope& e,
+                     MessagePayload&) -> std::optional<HandlerResult> {
     seen_tag = e.type_tag;
     seen_source = e.source;
     seen_destination = e.destination;
@@ -79,7 +80,8 @@ TEST(EngineMessaging, a_send_from_an_actor_carries_the_senders_address_as_source
     return {};
   };
   Hooks bh;
-  bh.on_message = [&](ActorContext&, const Envelope& e, MessagePayload&) -> std::optional<HandlerResult> {
+  bh.on_message = [&](ActorContext&, const Envelope& e,
+                      MessagePayload&) -> std::optional<HandlerResult> {
     source_seen_by_b = e.source;
     return std::nullopt;
   };
@@ -169,7 +171,8 @@ TEST(EngineMessaging, priority_and_fifo_order_hold_for_large_bursts_and_repeated
   SimEngine s;
   std::vector<int> seen;
   Hooks h;
-  h.on_message = [&](ActorContext&, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+  h.on_message = [&](ActorContext&, const Envelope&,
+                     MessagePayload& p) -> std::optional<HandlerResult> {
     if (auto* m = p.get_if<Ping>()) seen.push_back(m->n);
     return HandlerResult{};
   };
@@ -273,7 +276,8 @@ TEST(EngineMessaging, a_restarted_actor_has_a_new_generation_at_the_same_path) {
   EXPECT_EQ(new_addr.path_address(), old_addr.path_address());
 }
 
-TEST(EngineMessaging, a_send_to_the_old_generation_after_a_restart_fails_and_never_reaches_the_new_incarnation) {
+TEST(EngineMessaging,
+     a_send_to_the_old_generation_after_a_restart_fails_and_never_reaches_the_new_incarnation) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();
   AddrHash old_addr = must_spawn(s.engine, recorder("a", trace));
@@ -285,12 +289,15 @@ TEST(EngineMessaging, a_send_to_the_old_generation_after_a_restart_fails_and_nev
   EXPECT_EQ(result_of(s.engine.send(old_addr, Ping{1})), "ActorStopped");
   EXPECT_EQ(result_of(s.engine.send(new_addr, Ping{2})), "ok");
   s.engine.run_until_idle();
-  EXPECT_EQ(trace->log, (std::vector<std::string>{"a:start", "a:crash", "a:stop:Error(Handler(crash))",
-                                                  "a:start", "a:ping:2"}));
+  EXPECT_EQ(trace->log,
+            (std::vector<std::string>{"a:start", "a:crash", "a:stop:Error(Handler(crash))",
+                                      "a:start", "a:ping:2"}));
   EXPECT_FALSE(s.engine.info(old_addr).has_value());
 }
 
-TEST(EngineMessaging, messages_queued_for_the_old_generation_become_dead_letters_while_path_addressed_ones_reach_the_new_incarnation) {
+TEST(
+    EngineMessaging,
+    messages_queued_for_the_old_generation_become_dead_letters_while_path_addressed_ones_reach_the_new_incarnation) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();
   AddrHash old_addr = must_spawn(s.engine, recorder("a", trace));
@@ -301,8 +308,9 @@ TEST(EngineMessaging, messages_queued_for_the_old_generation_become_dead_letters
   ASSERT_EQ(result_of(s.engine.send(old_addr.path_address(), Ping{2})), "ok");
   s.engine.run_until_idle();
 
-  EXPECT_EQ(trace->log, (std::vector<std::string>{"a:start", "a:crash", "a:stop:Error(Handler(crash))",
-                                                  "a:start", "a:ping:2"}));
+  EXPECT_EQ(trace->log,
+            (std::vector<std::string>{"a:start", "a:crash", "a:stop:Error(Handler(crash))",
+                                      "a:start", "a:ping:2"}));
   EXPECT_EQ(s.engine.stats().dead_letters, 1u);
 }
 
@@ -320,9 +328,9 @@ TEST(EngineMessaging, a_path_address_reaches_the_current_incarnation_across_rest
     s.engine.run_until_idle();
   }
   EXPECT_EQ(trace->log,
-            (std::vector<std::string>{"a:start", "a:crash", "a:stop:Error(Handler(crash))", "a:start",
-                                      "a:ping:1", "a:crash", "a:stop:Error(Handler(crash))", "a:start",
-                                      "a:ping:2"}));
+            (std::vector<std::string>{"a:start", "a:crash", "a:stop:Error(Handler(crash))",
+                                      "a:start", "a:ping:1", "a:crash",
+                                      "a:stop:Error(Handler(crash))", "a:start", "a:ping:2"}));
   auto info = s.engine.info(path);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->address, must_lookup(s.engine, "/user/a"));
@@ -371,7 +379,8 @@ TEST(EngineMessaging, ask_calls_back_once_with_the_reply) {
   auto out = std::make_shared<AskOutcome>();
   uint64_t request_id = 0;
   Hooks th;
-  th.on_message = [&](ActorContext&, const Envelope& e, MessagePayload&) -> std::optional<HandlerResult> {
+  th.on_message = [&](ActorContext&, const Envelope& e,
+                      MessagePayload&) -> std::optional<HandlerResult> {
     request_id = uint64_t(e.message_id);
     return std::nullopt;  // the default handling replies Answer{2n}
   };
@@ -396,7 +405,8 @@ TEST(EngineMessaging, ask_times_out_at_exactly_the_timeout_in_virtual_time) {
   auto target = std::make_shared<AddrHash>();
   auto out = std::make_shared<AskOutcome>();
   Hooks silent;
-  silent.on_message = [](ActorContext&, const Envelope&, MessagePayload&) -> std::optional<HandlerResult> {
+  silent.on_message = [](ActorContext&, const Envelope&,
+                         MessagePayload&) -> std::optional<HandlerResult> {
     return HandlerResult{};  // never replies
   };
   *target = must_spawn(s.engine, recorder("t", trace, silent));
@@ -419,11 +429,13 @@ TEST(EngineMessaging, ask_reports_no_response_when_the_target_stops_without_repl
   auto target = std::make_shared<AddrHash>();
   auto out = std::make_shared<AskOutcome>();
   Hooks quitter;
-  quitter.on_message = [](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+  quitter.on_message = [](ActorContext& ctx, const Envelope&,
+                          MessagePayload& p) -> std::optional<HandlerResult> {
     if (p.is<Question>()) ctx.stop();
     return HandlerResult{};
   };
-  *target = must_spawn(s.engine, recorder("t", trace, quitter).with_restart(RestartPolicy::Temporary));
+  *target =
+      must_spawn(s.engine, recorder("t", trace, quitter).with_restart(RestartPolicy::Temporary));
   must_spawn(s.engine, asker(trace, target, 10s, out));
   s.engine.run_until_idle();
 
@@ -440,7 +452,8 @@ TEST(EngineMessaging, ask_reports_no_response_when_the_target_fails_and_is_resta
   auto target = std::make_shared<AddrHash>();
   auto out = std::make_shared<AskOutcome>();
   Hooks crasher;
-  crasher.on_message = [](ActorContext&, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+  crasher.on_message = [](ActorContext&, const Envelope&,
+                          MessagePayload& p) -> std::optional<HandlerResult> {
     if (p.is<Question>()) return HandlerResult(Unexpected{ActorError::handler("no")});
     return std::nullopt;
   };
@@ -470,7 +483,8 @@ TEST(EngineMessaging, ask_to_an_unknown_path_fails_with_a_send_error) {
 // ---------------------------------------------------------------------------------------------
 // Handler failures
 
-TEST(EngineMessaging, a_handler_exception_becomes_a_panic_with_its_what_and_the_actor_is_restarted) {
+TEST(EngineMessaging,
+     a_handler_exception_becomes_a_panic_with_its_what_and_the_actor_is_restarted) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();
   EventRecorder events;
@@ -480,8 +494,8 @@ TEST(EngineMessaging, a_handler_exception_becomes_a_panic_with_its_what_and_the_
   ASSERT_EQ(result_of(s.engine.send(a, Throw{"kaboom"})), "ok");
   s.engine.run_until_idle();
 
-  EXPECT_EQ(trace->log, (std::vector<std::string>{"a:start", "a:throw", "a:stop:Error(Panic(kaboom))",
-                                                  "a:start"}));
+  EXPECT_EQ(trace->log, (std::vector<std::string>{"a:start", "a:throw",
+                                                  "a:stop:Error(Panic(kaboom))", "a:start"}));
   auto failed = events.of_kind(EngineEvent::Kind::Failed);
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].path, "/user/a");
@@ -490,11 +504,10 @@ TEST(EngineMessaging, a_handler_exception_becomes_a_panic_with_its_what_and_the_
   EXPECT_EQ(failed[0].reason.error.kind, ActorError::Kind::Panic);
   EXPECT_NE(failed[0].reason.error.detail.find("kaboom"), std::string::npos);
   EXPECT_EQ(events.strings(),
-            (std::vector<std::string>{"spawned /user/a", "started /user/a",
-                                      "failed /user/a Error(Panic(kaboom))",
-                                      "stopped /user/a Error(Panic(kaboom))",
-                                      "supervisor-restart /user", "restarted /user/a",
-                                      "started /user/a"}));
+            (std::vector<std::string>{
+                "spawned /user/a", "started /user/a", "failed /user/a Error(Panic(kaboom))",
+                "stopped /user/a Error(Panic(kaboom))", "supervisor-restart /user",
+                "restarted /user/a", "started /user/a"}));
   auto info = s.engine.info(a.path_address());
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->restart_count, 1u);
@@ -507,9 +520,8 @@ TEST(EngineMessaging, an_exception_that_is_not_a_std_exception_is_a_panic_too) {
   SimEngine s;
   auto trace = std::make_shared<Trace>();
   Hooks h;
-  h.on_message = [](ActorContext&, const Envelope&, MessagePayload&) -> std::optional<HandlerResult> {
-    throw 42;
-  };
+  h.on_message = [](ActorContext&, const Envelope&,
+                    MessagePayload&) -> std::optional<HandlerResult> { throw 42; };
   AddrHash a = must_spawn(s.engine, recorder("a", trace, h));
   s.engine.run_until_idle();
   ASSERT_EQ(result_of(s.engine.send(a, Ping{1})), "ok");

@@ -23,7 +23,8 @@ using Log = std::vector<std::string>;
 // Returns the ball to its sender until it runs out; logs each hit.
 class Player final : public Actor {
  public:
-  Player(std::string name, std::shared_ptr<Log> log) : name_(std::move(name)), log_(std::move(log)) {}
+  Player(std::string name, std::shared_ptr<Log> log)
+      : name_(std::move(name)), log_(std::move(log)) {}
   HandlerResult on_message(ActorContext& ctx, const Envelope& e, MessagePayload& p) override {
     if (Ball* b = p.get_if<Ball>()) {
       log_->push_back(name_);
@@ -50,7 +51,8 @@ TEST(Scheduling, a_ping_pong_pair_does_not_starve_an_actor_with_queued_work) {
   AddrHash b = *engine.spawn(player("b", log));
   AddrHash c = *engine.spawn(player("c", log));
   engine.run_until_idle();
-  ASSERT_TRUE(engine.send_raw(Envelope::make(b, a, type_tag_v<Ball>, 0), MessagePayload::local(Ball{1000})));
+  ASSERT_TRUE(engine.send_raw(Envelope::make(b, a, type_tag_v<Ball>, 0),
+                              MessagePayload::local(Ball{1000})));
   ASSERT_TRUE(engine.send(c, Note{}));
   engine.run_until_idle();
   auto at = std::find(log->begin(), log->end(), "c:note") - log->begin();
@@ -68,7 +70,8 @@ TEST(Scheduling, the_actor_woken_last_runs_next) {
   engine.run_until_idle();
   // c is queued first; then a's ball wakes b, which must run before c.
   ASSERT_TRUE(engine.send(c, Note{}));
-  ASSERT_TRUE(engine.send_raw(Envelope::make(b, a, type_tag_v<Ball>, 0), MessagePayload::local(Ball{1})));
+  ASSERT_TRUE(
+      engine.send_raw(Envelope::make(b, a, type_tag_v<Ball>, 0), MessagePayload::local(Ball{1})));
   engine.run_until_idle();
   EXPECT_EQ(*log, (Log{"c:note", "a", "b"}));
 }

@@ -57,8 +57,8 @@ Outcome run_case(SupervisionStrategy strategy, RestartPolicy b_policy, Exit exit
   SimEngine s;
   auto trace = std::make_shared<Trace>();
   Hooks sup;
-  sup.on_start = spawn_children({recorder("a", trace), recorder("b", trace).with_restart(b_policy),
-                                 recorder("c", trace)});
+  sup.on_start = spawn_children(
+      {recorder("a", trace), recorder("b", trace).with_restart(b_policy), recorder("c", trace)});
   must_spawn(s.engine, recorder("sup", trace, sup)
                            .with_strategy(strategy)
                            .with_intensity(RestartIntensity{10, std::chrono::seconds(1)}));
@@ -66,7 +66,8 @@ Outcome run_case(SupervisionStrategy strategy, RestartPolicy b_policy, Exit exit
   trace->clear();
 
   AddrHash b = must_lookup(s.engine, "/user/sup/b");
-  SendResult sent = exit == Exit::Failure ? s.engine.send(b, Crash{}) : s.engine.send(b, StopSelf{});
+  SendResult sent =
+      exit == Exit::Failure ? s.engine.send(b, Crash{}) : s.engine.send(b, StopSelf{});
   EXPECT_EQ(result_of(sent), "ok");
   s.engine.run_until_idle();
   EXPECT_FALSE(trace->has("sup:stop:" + std::string(kCrashed))) << "the supervisor itself stopped";
@@ -118,13 +119,15 @@ TEST(Supervision, one_for_all_leaves_the_siblings_running_when_a_temporary_child
 
 TEST(Supervision, rest_for_one_restarts_a_failed_permanent_child_and_those_started_after_it) {
   Outcome o = run_case(SupervisionStrategy::RestForOne, RestartPolicy::Permanent, Exit::Failure);
-  EXPECT_EQ(o.log, (Log{"b:crash", stop_of("b", kCrashed), "c:stop:Supervisor", "b:start", "c:start"}));
+  EXPECT_EQ(o.log,
+            (Log{"b:crash", stop_of("b", kCrashed), "c:stop:Supervisor", "b:start", "c:start"}));
   EXPECT_EQ(o.children, (Children{"a=0", "b=1", "c=1"}));
 }
 
 TEST(Supervision, rest_for_one_restarts_a_failed_transient_child_and_those_started_after_it) {
   Outcome o = run_case(SupervisionStrategy::RestForOne, RestartPolicy::Transient, Exit::Failure);
-  EXPECT_EQ(o.log, (Log{"b:crash", stop_of("b", kCrashed), "c:stop:Supervisor", "b:start", "c:start"}));
+  EXPECT_EQ(o.log,
+            (Log{"b:crash", stop_of("b", kCrashed), "c:stop:Supervisor", "b:start", "c:start"}));
   EXPECT_EQ(o.children, (Children{"a=0", "b=1", "c=1"}));
 }
 
@@ -175,7 +178,8 @@ TEST(Supervision, one_for_all_leaves_the_siblings_running_when_a_temporary_child
 
 TEST(Supervision, rest_for_one_restarts_later_siblings_when_a_permanent_child_stops_normally) {
   Outcome o = run_case(SupervisionStrategy::RestForOne, RestartPolicy::Permanent, Exit::NormalStop);
-  EXPECT_EQ(o.log, (Log{"b:stop-self", "b:stop:Normal", "c:stop:Supervisor", "b:start", "c:start"}));
+  EXPECT_EQ(o.log,
+            (Log{"b:stop-self", "b:stop:Normal", "c:stop:Supervisor", "b:start", "c:start"}));
   EXPECT_EQ(o.children, (Children{"a=0", "b=1", "c=1"}));
 }
 
@@ -200,8 +204,8 @@ struct Group {
   EventRecorder events;
 
   explicit Group(SupervisionStrategy strategy, std::vector<ChildSpec> extra_children = {}) {
-    std::vector<ChildSpec> children = {recorder("a", trace), recorder("b", trace), recorder("c", trace),
-                                       recorder("d", trace)};
+    std::vector<ChildSpec> children = {recorder("a", trace), recorder("b", trace),
+                                       recorder("c", trace), recorder("d", trace)};
     for (auto& c : extra_children) children.push_back(std::move(c));
     Hooks sup;
     sup.on_start = spawn_children(std::move(children));
@@ -221,12 +225,13 @@ struct Group {
   }
 };
 
-TEST(Supervision, one_for_all_stops_the_siblings_in_reverse_start_order_then_restarts_all_in_start_order) {
+TEST(Supervision,
+     one_for_all_stops_the_siblings_in_reverse_start_order_then_restarts_all_in_start_order) {
   Group g(SupervisionStrategy::OneForAll);
   g.crash("/user/sup/b");
-  EXPECT_EQ(g.trace->log, (Log{"b:crash", stop_of("b", kCrashed), "d:stop:Supervisor",
-                               "c:stop:Supervisor", "a:stop:Supervisor", "a:start", "b:start",
-                               "c:start", "d:start"}));
+  EXPECT_EQ(g.trace->log,
+            (Log{"b:crash", stop_of("b", kCrashed), "d:stop:Supervisor", "c:stop:Supervisor",
+                 "a:stop:Supervisor", "a:start", "b:start", "c:start", "d:start"}));
   EXPECT_EQ(g.events_of(EngineEvent::Kind::Restarted),
             (Log{"/user/sup/a", "/user/sup/b", "/user/sup/c", "/user/sup/d"}));
   EXPECT_EQ(g.events_of(EngineEvent::Kind::Started),
@@ -235,14 +240,16 @@ TEST(Supervision, one_for_all_stops_the_siblings_in_reverse_start_order_then_res
   EXPECT_EQ(g.s.engine.stats().restarts, 4u);
 }
 
-TEST(Supervision, rest_for_one_stops_later_siblings_in_reverse_order_then_restarts_them_in_start_order) {
+TEST(Supervision,
+     rest_for_one_stops_later_siblings_in_reverse_order_then_restarts_them_in_start_order) {
   Group g(SupervisionStrategy::RestForOne);
   g.crash("/user/sup/b");
   EXPECT_EQ(g.trace->log, (Log{"b:crash", stop_of("b", kCrashed), "d:stop:Supervisor",
                                "c:stop:Supervisor", "b:start", "c:start", "d:start"}));
   EXPECT_EQ(g.events_of(EngineEvent::Kind::Restarted),
             (Log{"/user/sup/b", "/user/sup/c", "/user/sup/d"}));
-  EXPECT_EQ(g.events_of(EngineEvent::Kind::Started), (Log{"/user/sup/b", "/user/sup/c", "/user/sup/d"}));
+  EXPECT_EQ(g.events_of(EngineEvent::Kind::Started),
+            (Log{"/user/sup/b", "/user/sup/c", "/user/sup/d"}));
   EXPECT_EQ(children_of(g.s.engine, "/user/sup"), (Children{"a=0", "b=1", "c=1", "d=1"}));
 }
 
@@ -256,9 +263,9 @@ TEST(Supervision, rest_for_one_restarts_only_the_last_child_when_it_fails) {
 TEST(Supervision, rest_for_one_restarts_everything_when_the_first_child_fails) {
   Group g(SupervisionStrategy::RestForOne);
   g.crash("/user/sup/a");
-  EXPECT_EQ(g.trace->log, (Log{"a:crash", stop_of("a", kCrashed), "d:stop:Supervisor",
-                               "c:stop:Supervisor", "b:stop:Supervisor", "a:start", "b:start",
-                               "c:start", "d:start"}));
+  EXPECT_EQ(g.trace->log,
+            (Log{"a:crash", stop_of("a", kCrashed), "d:stop:Supervisor", "c:stop:Supervisor",
+                 "b:stop:Supervisor", "a:start", "b:start", "c:start", "d:start"}));
 }
 
 TEST(Supervision, one_for_all_removes_a_temporary_sibling_instead_of_restarting_it) {
@@ -313,7 +320,8 @@ TEST(Supervision, one_for_all_restarts_a_sibling_that_had_not_started_yet) {
     return {};
   };
   Hooks sup;
-  sup.on_start = spawn_children({recorder("a", trace), recorder("b", trace, b), recorder("c", trace)});
+  sup.on_start =
+      spawn_children({recorder("a", trace), recorder("b", trace, b), recorder("c", trace)});
   must_spawn(s.engine, recorder("sup", trace, sup).with_strategy(SupervisionStrategy::OneForAll));
   s.engine.run_until_idle();
 
@@ -366,7 +374,8 @@ TEST(Supervision, a_parent_may_stop_or_kill_its_child_and_neither_is_restarted) 
   auto trace = std::make_shared<Trace>();
   Hooks parent;
   parent.on_start = spawn_children({recorder("x", trace), recorder("y", trace)});
-  parent.on_message = [](ActorContext& ctx, const Envelope&, MessagePayload& p) -> std::optional<HandlerResult> {
+  parent.on_message = [](ActorContext& ctx, const Envelope&,
+                         MessagePayload& p) -> std::optional<HandlerResult> {
     if (p.is<Ping>()) {
       EXPECT_EQ(result_of(ctx.stop_child(*ctx.lookup("/user/p/x"))), "ok");
       EXPECT_EQ(result_of(ctx.kill_child(*ctx.lookup("/user/p/y"))), "ok");
@@ -429,8 +438,9 @@ struct IntensityTree {
   IntensityTree() {
     Hooks sup;
     sup.on_start = spawn_children({recorder("a", trace)});
-    must_spawn(s.engine, recorder("sup", trace, sup)
-                             .with_intensity(RestartIntensity{2, std::chrono::seconds(1)}));
+    must_spawn(
+        s.engine,
+        recorder("sup", trace, sup).with_intensity(RestartIntensity{2, std::chrono::seconds(1)}));
     s.engine.run_until_idle();
     trace->clear();
     events.attach(s.engine);
@@ -441,7 +451,8 @@ struct IntensityTree {
   }
 };
 
-TEST(Supervision, a_supervisor_that_exceeds_its_intensity_fails_and_is_restarted_by_its_own_supervisor) {
+TEST(Supervision,
+     a_supervisor_that_exceeds_its_intensity_fails_and_is_restarted_by_its_own_supervisor) {
   IntensityTree t;
   AddrHash sup_before = must_lookup(t.s.engine, "/user/sup");
   t.crash_a();
@@ -539,8 +550,9 @@ TEST(Supervision, escalation_climbs_until_a_supervisor_can_restart) {
   Hooks top;
   top.on_start = spawn_children(
       {recorder("mid", trace, mid).with_intensity(RestartIntensity{1, std::chrono::seconds(1)})});
-  must_spawn(s.engine, recorder("top", trace, top)
-                           .with_intensity(RestartIntensity{0, std::chrono::seconds(1)}));
+  must_spawn(
+      s.engine,
+      recorder("top", trace, top).with_intensity(RestartIntensity{0, std::chrono::seconds(1)}));
   s.engine.run_until_idle();
   trace->clear();
 

@@ -51,8 +51,12 @@ using namespace std::chrono_literals;
 // ---------------------------------------------------------------------------------------------
 // Time as plain nanosecond counts, so gtest prints them readably.
 
-inline int64_t ns(Duration d) { return int64_t(d.count()); }
-inline int64_t ns(Instant t) { return int64_t(t.time_since_epoch().count()); }
+inline int64_t ns(Duration d) {
+  return int64_t(d.count());
+}
+inline int64_t ns(Instant t) {
+  return int64_t(t.time_since_epoch().count());
+}
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -161,7 +165,8 @@ class Recorder final : public Actor {
       return {};
     }
     if (auto* d = payload.get_if<Down>()) {
-      trace_->add(ctx, d->existed ? name_ + ":down:" + to_string(d->reason) : name_ + ":down-noproc");
+      trace_->add(ctx,
+                  d->existed ? name_ + ":down:" + to_string(d->reason) : name_ + ":down-noproc");
       trace_->downs.push_back(*d);
       return {};
     }
@@ -183,10 +188,11 @@ class Recorder final : public Actor {
 // A ChildSpec whose every incarnation is a Recorder named `name` (the path segment too).
 inline ChildSpec recorder(std::string name, std::shared_ptr<Trace> trace, Hooks hooks = {}) {
   std::string n = name;
-  return ChildSpec(std::move(n), [name = std::move(name), trace = std::move(trace),
-                                  hooks = std::move(hooks)]() -> std::unique_ptr<Actor> {
-    return std::make_unique<Recorder>(name, trace, hooks);
-  });
+  return ChildSpec(std::move(n),
+                   [name = std::move(name), trace = std::move(trace),
+                    hooks = std::move(hooks)]() -> std::unique_ptr<Actor> {
+                     return std::make_unique<Recorder>(name, trace, hooks);
+                   });
 }
 
 // on_start hook of a supervisor: spawns `children` in order, in every incarnation.
@@ -205,7 +211,8 @@ inline std::function<HandlerResult(ActorContext&)> spawn_children(std::vector<Ch
 
 struct SimEngine {
   explicit SimEngine(uint64_t seed = 1, EngineConfig config = {})
-      : reactor(new SimReactor(seed)), engine(std::move(config), std::unique_ptr<Reactor>(reactor)) {}
+      : reactor(new SimReactor(seed)),
+        engine(std::move(config), std::unique_ptr<Reactor>(reactor)) {}
   SimReactor* reactor;
   Engine engine;
 };
@@ -214,13 +221,13 @@ struct SimEngine {
 // normally (an engine invariant aborting, a crash). The test then runs the scenario again
 // in-process to check what it did: a deterministic engine does the same thing twice, and an
 // engine that aborts fails one test instead of taking the whole test binary down.
-#define PD_ASSERT_ENGINE_SURVIVES(statement)                                             \
-  ASSERT_EXIT(                                                                         \
-      {                                                                                \
-        statement;                                                                     \
-        std::exit(0);                                                                  \
-      },                                                                               \
-      ::testing::ExitedWithCode(0), "")                                                \
+#define PD_ASSERT_ENGINE_SURVIVES(statement) \
+  ASSERT_EXIT(                               \
+      {                                      \
+        statement;                           \
+        std::exit(0);                        \
+      },                                     \
+      ::testing::ExitedWithCode(0), "")      \
       << "the engine aborted or crashed while running this scenario (stderr above)"
 
 inline AddrHash must_spawn(Engine& engine, ChildSpec spec, std::string_view parent = "/user") {
@@ -238,7 +245,9 @@ inline AddrHash must_lookup(const Engine& engine, std::string_view path) {
 }
 
 // "ok" or the SendError's name, so a failed expectation says what happened.
-inline std::string result_of(const SendResult& r) { return r ? "ok" : to_string(r.error()); }
+inline std::string result_of(const SendResult& r) {
+  return r ? "ok" : to_string(r.error());
+}
 
 // ---------------------------------------------------------------------------------------------
 // EngineEvents, as "kind /path" or "kind /path reason" (Failed and Stopped carry a reason).

@@ -24,7 +24,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string example(const std::string& file) { return std::string(PD_SOURCE_DIR) + "/examples/sim/" + file; }
+std::string example(const std::string& file) {
+  return std::string(PD_SOURCE_DIR) + "/examples/sim/" + file;
+}
 
 Scenario must_load(const std::string& path) {
   auto s = Scenario::load(path);
@@ -142,7 +144,8 @@ INSTANTIATE_TEST_SUITE_P(ScenarioExamples, ScenarioExample, ::testing::ValuesIn(
 
 TEST(ScenarioExamples, every_example_scenario_is_covered_by_the_determinism_specs) {
   std::set<std::string> on_disk;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(PD_SOURCE_DIR) + "/examples/sim"))
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(PD_SOURCE_DIR) + "/examples/sim"))
     if (e.path().extension() == ".toml") on_disk.insert(e.path().filename().string());
   EXPECT_EQ(on_disk, std::set<std::string>(kExamples.begin(), kExamples.end()));
 }
@@ -221,7 +224,8 @@ TEST(ScenarioSeeds, rerunning_a_failing_seed_fails_again_with_the_same_hash) {
   EXPECT_EQ(replay.failure->at, first.failure->at);
   EXPECT_EQ(replay.trace_hash, first.trace_hash);
   ASSERT_FALSE(lines.empty());
-  EXPECT_NE(lines.back().find("INVARIANT FAILED message_order: "), std::string::npos) << lines.back();
+  EXPECT_NE(lines.back().find("INVARIANT FAILED message_order: "), std::string::npos)
+      << lines.back();
 }
 
 TEST(ScenarioSeeds, rerunning_a_passing_seed_passes_again_with_the_same_hash) {
@@ -290,8 +294,8 @@ TEST(ScenarioSeeds, the_builtin_invariants_hold_for_500_seeds_of_pingpong_faults
   EXPECT_EQ(t.faults.killed, 500u);
   EXPECT_EQ(t.faults.paused, 500u);
   EXPECT_GT(t.restarts, 0u);
-  std::printf("[          ] 500 seeds of pingpong_faults: %.2f s wall, %llu messages\n", t.wall_seconds,
-              (unsigned long long)t.messages);
+  std::printf("[          ] 500 seeds of pingpong_faults: %.2f s wall, %llu messages\n",
+              t.wall_seconds, (unsigned long long)t.messages);
 }
 
 TEST(ScenarioSeeds, the_builtin_invariants_hold_for_500_seeds_of_supervision_storm) {
@@ -305,8 +309,8 @@ TEST(ScenarioSeeds, the_builtin_invariants_hold_for_500_seeds_of_supervision_sto
   EXPECT_GT(t.faults.crashed, 0u);
   EXPECT_EQ(t.faults.killed, 1000u);
   EXPECT_GT(t.restarts, 0u);
-  std::printf("[          ] 500 seeds of supervision_storm: %.2f s wall, %llu messages\n", t.wall_seconds,
-              (unsigned long long)t.messages);
+  std::printf("[          ] 500 seeds of supervision_storm: %.2f s wall, %llu messages\n",
+              t.wall_seconds, (unsigned long long)t.messages);
 }
 
 // =============================================================================================
@@ -506,7 +510,8 @@ builtin = false
 // Refused scenarios: file, line and what is wrong.
 
 TEST(ScenarioParse, an_unknown_top_level_key_is_refused_with_its_line_and_the_allowed_keys) {
-  EXPECT_EQ(parse_error(R"(# a scenario
+  EXPECT_EQ(
+      parse_error(R"(# a scenario
 [[actor]]
 name = "a"
 behaviour = "counter"
@@ -514,8 +519,8 @@ behaviour = "counter"
 [weather]
 sunny = true
 )"),
-            "bad.toml:6: unknown key 'weather' in the scenario (allowed: actor, faults, invariants, "
-            "simulation)");
+      "bad.toml:6: unknown key 'weather' in the scenario (allowed: actor, faults, invariants, "
+      "simulation)");
 }
 
 TEST(ScenarioParse, an_unknown_key_in_an_actor_is_refused_with_its_line_and_the_allowed_keys) {
@@ -625,7 +630,8 @@ behaviour = "echo"
 TEST(ScenarioParse, a_missing_file_is_refused_with_its_path) {
   auto s = Scenario::load("/nonexistent/palladium/none.toml");
   ASSERT_FALSE(s.has_value());
-  EXPECT_EQ(s.error().to_string(), "/nonexistent/palladium/none.toml: cannot open the scenario file");
+  EXPECT_EQ(s.error().to_string(),
+            "/nonexistent/palladium/none.toml: cannot open the scenario file");
   EXPECT_EQ(s.error().line, 0);
 }
 
@@ -638,7 +644,8 @@ name = "a
 behaviour = "counter"
 )";
   EXPECT_EQ(error_line(text), 5);
-  EXPECT_EQ(parse_error(text), "bad.toml:5: Error while parsing string: unescaped control characters other than TAB "
+  EXPECT_EQ(parse_error(text),
+            "bad.toml:5: Error while parsing string: unescaped control characters other than TAB "
             "(U+0009) are explicitly prohibited");
 }
 

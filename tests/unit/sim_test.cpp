@@ -32,7 +32,9 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kMs = 1'000'000;  // nanoseconds
 
-int64_t ns(Instant t) { return int64_t(t.time_since_epoch().count()); }
+int64_t ns(Instant t) {
+  return int64_t(t.time_since_epoch().count());
+}
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -76,7 +78,8 @@ struct Seen {
   std::vector<std::string> lines() const {
     std::vector<std::string> out;
     for (const auto& e : entries)
-      out.push_back(e.who + " " + e.what + " " + std::to_string(e.n) + " @" + std::to_string(e.at_ns));
+      out.push_back(e.who + " " + e.what + " " + std::to_string(e.n) + " @" +
+                    std::to_string(e.at_ns));
     return out;
   }
 };
@@ -106,7 +109,8 @@ struct NodeSpec {
 
 class Node final : public Actor {
  public:
-  Node(NodeSpec spec, std::shared_ptr<Seen> seen) : spec_(std::move(spec)), seen_(std::move(seen)) {}
+  Node(NodeSpec spec, std::shared_ptr<Seen> seen)
+      : spec_(std::move(spec)), seen_(std::move(seen)) {}
 
   HandlerResult on_start(ActorContext& ctx) override {
     seen_->add(spec_.name, "start", 0, ns(ctx.now()));
@@ -119,8 +123,8 @@ class Node final : public Actor {
       EXPECT_TRUE(to.has_value()) << spec_.name << ": no actor at " << spec_.target;
       if (to) {
         for (uint64_t i = 1; i <= spec_.burst; ++i) {
-          SendResult r = spec_.burst_text ? ctx.send(*to, Text{std::string(i, 'x')})
-                                          : ctx.send(*to, Num{i});
+          SendResult r =
+              spec_.burst_text ? ctx.send(*to, Text{std::string(i, 'x')}) : ctx.send(*to, Num{i});
           EXPECT_TRUE(r.has_value()) << spec_.name << ": send " << i << " refused";
         }
       }
@@ -173,21 +177,23 @@ ChildSpec sink(std::string name, const std::shared_ptr<Seen>& seen) {
   return node(NodeSpec{.name = std::move(name)}, seen);
 }
 
-ChildSpec burst(std::string name, std::string target, uint64_t count, const std::shared_ptr<Seen>& seen) {
+ChildSpec burst(std::string name, std::string target, uint64_t count,
+                const std::shared_ptr<Seen>& seen) {
   return node(NodeSpec{.name = std::move(name), .target = std::move(target), .burst = count}, seen);
 }
 
-ChildSpec ticker(std::string name, std::string target, Duration every, const std::shared_ptr<Seen>& seen,
-                 uint64_t ticks = 0) {
-  return node(NodeSpec{.name = std::move(name), .target = std::move(target), .tick = every, .ticks = ticks},
-              seen);
+ChildSpec ticker(std::string name, std::string target, Duration every,
+                 const std::shared_ptr<Seen>& seen, uint64_t ticks = 0) {
+  return node(
+      NodeSpec{.name = std::move(name), .target = std::move(target), .tick = every, .ticks = ticks},
+      seen);
 }
 
 void must_spawn(Simulation& s, ChildSpec spec, std::string_view parent = "/user") {
   std::string name = spec.name;
   auto r = s.engine().spawn(std::move(spec), parent);
-  ASSERT_TRUE(r.has_value()) << "spawn of " << name << " under " << parent << " failed: "
-                             << to_string(r.error());
+  ASSERT_TRUE(r.has_value()) << "spawn of " << name << " under " << parent
+                             << " failed: " << to_string(r.error());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,11 +283,14 @@ SimOptions ring_options(uint64_t seed) {
 
 // a -> b -> c -> a: every 3 ms each starts a chain of six hops round the ring.
 void spawn_ring(Simulation& s, const std::shared_ptr<Seen>& seen) {
-  const std::pair<const char*, const char*> ring[] = {{"a", "/user/b"}, {"b", "/user/c"}, {"c", "/user/a"}};
+  const std::pair<const char*, const char*> ring[] = {
+      {"a", "/user/b"}, {"b", "/user/c"}, {"c", "/user/a"}};
   for (auto [name, next] : ring)
-    must_spawn(s, node(NodeSpec{.name = name, .target = next, .tick = 3ms, .tick_sends = 1,
-                                .forward_below = 7},
-                       seen));
+    must_spawn(
+        s, node(
+               NodeSpec{
+                   .name = name, .target = next, .tick = 3ms, .tick_sends = 1, .forward_below = 7},
+               seen));
 }
 
 RingRun run_ring(uint64_t seed, bool keep_trace = true) {
@@ -359,8 +368,10 @@ std::vector<uint64_t> interleaving(uint64_t seed, uint64_t* hash = nullptr) {
   SimResult r = sim.run([&](Simulation& s) {
     must_spawn(s, sink("sink", seen));
     for (uint64_t p = 1; p <= 3; ++p)
-      must_spawn(s, node(NodeSpec{.name = "p" + std::to_string(p), .target = "/user/sink",
-                                  .tick = 1ms, .ticks = 5},
+      must_spawn(s, node(NodeSpec{.name = "p" + std::to_string(p),
+                                  .target = "/user/sink",
+                                  .tick = 1ms,
+                                  .ticks = 5},
                          seen));
   });
   if (hash) *hash = r.trace_hash;
@@ -416,8 +427,9 @@ TEST(SimulationFaults, a_drop_rate_of_one_loses_every_message_to_an_actor_in_sco
   });
   EXPECT_EQ(failure_of(r), "none");
   EXPECT_EQ(seen->numbers("b"), std::vector<uint64_t>{});
-  EXPECT_EQ(counts(r.faults),
-            "dropped=10 duplicated=0 delayed=0 reordered=0 crashed=0 killed=0 paused=0 partitioned=0");
+  EXPECT_EQ(
+      counts(r.faults),
+      "dropped=10 duplicated=0 delayed=0 reordered=0 crashed=0 killed=0 paused=0 partitioned=0");
   EXPECT_EQ(r.stats.messages_dropped_by_hooks, 10u);
   EXPECT_EQ(trace_lines_with(sim, " fault drop "), 10u);
 }
@@ -458,7 +470,8 @@ TEST(SimulationFaults, a_scope_is_a_path_prefix_by_whole_segments) {
   EXPECT_EQ(r.faults.dropped, 3u);
 }
 
-TEST(SimulationFaults, a_message_sent_from_outside_the_engine_is_never_dropped_duplicated_or_delayed) {
+TEST(SimulationFaults,
+     a_message_sent_from_outside_the_engine_is_never_dropped_duplicated_or_delayed) {
   SimOptions o = options(5, 50ms);
   o.faults.drop_rate = 1;
   o.faults.duplicate_rate = 1;
@@ -508,8 +521,9 @@ TEST(SimulationFaults, a_duplicate_rate_of_one_delivers_every_message_twice) {
   });
   EXPECT_EQ(failure_of(r), "none");
   EXPECT_EQ(seen->numbers("b"), (std::vector<uint64_t>{1, 1, 2, 2, 3, 3, 4, 4}));
-  EXPECT_EQ(counts(r.faults),
-            "dropped=0 duplicated=4 delayed=0 reordered=0 crashed=0 killed=0 paused=0 partitioned=0");
+  EXPECT_EQ(
+      counts(r.faults),
+      "dropped=0 duplicated=4 delayed=0 reordered=0 crashed=0 killed=0 paused=0 partitioned=0");
   EXPECT_EQ(trace_lines_with(sim, " fault duplicate "), 4u);
 }
 
@@ -520,7 +534,8 @@ TEST(SimulationFaults, a_payload_that_cannot_be_copied_is_never_duplicated) {
   auto seen = std::make_shared<Seen>();
   SimResult r = sim.run([&](Simulation& s) {
     must_spawn(s, sink("b", seen));
-    must_spawn(s, node(NodeSpec{.name = "a", .target = "/user/b", .burst = 3, .burst_text = true}, seen));
+    must_spawn(
+        s, node(NodeSpec{.name = "a", .target = "/user/b", .burst = 3, .burst_text = true}, seen));
   });
   EXPECT_EQ(seen->numbers("b"), (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_EQ(r.faults.duplicated, 0u);
@@ -541,8 +556,9 @@ TEST(SimulationFaults, a_delay_holds_each_message_for_the_recorded_time_within_d
     must_spawn(s, burst("a", "/user/b", 10, seen));
   });
   EXPECT_EQ(failure_of(r), "none");
-  EXPECT_EQ(counts(r.faults),
-            "dropped=0 duplicated=0 delayed=10 reordered=0 crashed=0 killed=0 paused=0 partitioned=0");
+  EXPECT_EQ(
+      counts(r.faults),
+      "dropped=0 duplicated=0 delayed=10 reordered=0 crashed=0 killed=0 paused=0 partitioned=0");
   // All ten were sent at 0; each arrives exactly when its recorded delay says.
   std::vector<int64_t> delays;
   for (const auto& l : sim.trace().lines()) {
@@ -607,8 +623,9 @@ TEST(SimulationFaults, a_crash_rate_of_one_makes_the_handler_fail_with_an_inject
   });
   EXPECT_EQ(failure_of(r), "none");
   EXPECT_EQ(seen->numbers("b"), std::vector<uint64_t>{}) << "the handler ran despite the crash";
-  EXPECT_EQ(counts(r.faults),
-            "dropped=0 duplicated=0 delayed=0 reordered=0 crashed=1 killed=0 paused=0 partitioned=0");
+  EXPECT_EQ(
+      counts(r.faults),
+      "dropped=0 duplicated=0 delayed=0 reordered=0 crashed=1 killed=0 paused=0 partitioned=0");
   std::vector<std::string> ev = event_strings(sim);
   EXPECT_EQ(count_of(ev, "failed /user/b Error(Handler(injected crash))"), 1u);
   EXPECT_EQ(count_of(ev, "restarted /user/b"), 1u);
@@ -635,7 +652,8 @@ TEST(SimulationFaults, crashes_are_injected_at_about_the_configured_rate) {
   EXPECT_LT(r.faults.crashed, 140u);
   EXPECT_EQ(count_of(event_strings(sim), "failed /user/b Error(Handler(injected crash))"),
             r.faults.crashed);
-  EXPECT_EQ(seen->numbers("b").size() + r.faults.crashed, r.messages - seen->numbers("a", "tick").size());
+  EXPECT_EQ(seen->numbers("b").size() + r.faults.crashed,
+            r.messages - seen->numbers("a", "tick").size());
 }
 
 // --- kill
@@ -649,8 +667,9 @@ TEST(SimulationFaults, a_kill_at_a_time_kills_the_actor_and_its_supervisor_resta
   SimResult r = sim.run([&](Simulation& s) { must_spawn(s, sink("b", seen)); });
   EXPECT_EQ(failure_of(r), "none");
   EXPECT_EQ(seen->times("b", "start"), (std::vector<int64_t>{0, 50 * kMs}));
-  EXPECT_EQ(counts(r.faults),
-            "dropped=0 duplicated=0 delayed=0 reordered=0 crashed=0 killed=1 paused=0 partitioned=0");
+  EXPECT_EQ(
+      counts(r.faults),
+      "dropped=0 duplicated=0 delayed=0 reordered=0 crashed=0 killed=1 paused=0 partitioned=0");
   std::vector<std::string> ev = event_strings(sim);
   EXPECT_EQ(count_of(ev, "stopped /user/b Killed"), 1u);
   EXPECT_EQ(count_of(ev, "restarted /user/b"), 1u);
@@ -693,8 +712,9 @@ TEST(SimulationFaults, a_pause_advances_virtual_time_with_nothing_running) {
   auto seen = std::make_shared<Seen>();
   SimResult r = sim.run([&](Simulation& s) { must_spawn(s, ticker("t", "", 1ms, seen)); });
   EXPECT_EQ(failure_of(r), "none");
-  EXPECT_EQ(counts(r.faults),
-            "dropped=0 duplicated=0 delayed=0 reordered=0 crashed=0 killed=0 paused=1 partitioned=0");
+  EXPECT_EQ(
+      counts(r.faults),
+      "dropped=0 duplicated=0 delayed=0 reordered=0 crashed=0 killed=0 paused=1 partitioned=0");
   // Ticks at 1..10 ms, then nothing until the pause ends; the missed ticks are skipped, the
   // first one fires late at 40.5 ms and the period resumes from there. (When the run ends is
   // the next spec's business: only the ticks up to 60 ms are compared here.)
@@ -747,8 +767,9 @@ TEST(SimulationFaults, a_partition_drops_messages_between_its_groups_only_during
   std::vector<int64_t> expected = ms_range(1, 20);
   for (int64_t t : ms_range(51, 100)) expected.push_back(t);
   EXPECT_EQ(seen->times("b"), expected);
-  EXPECT_EQ(counts(r.faults),
-            "dropped=0 duplicated=0 delayed=0 reordered=0 crashed=0 killed=0 paused=0 partitioned=30");
+  EXPECT_EQ(
+      counts(r.faults),
+      "dropped=0 duplicated=0 delayed=0 reordered=0 crashed=0 killed=0 paused=0 partitioned=30");
   EXPECT_EQ(trace_lines_with(sim, " fault partition-drop "), 30u);
   EXPECT_EQ(trace_lines_with(sim, " fault partition begins"), 1u);
   EXPECT_EQ(trace_lines_with(sim, " fault partition ends"), 1u);
@@ -823,7 +844,8 @@ TEST(SimulationInvariants, a_failing_step_invariant_stops_the_run_at_the_first_t
   EXPECT_EQ(trace_lines_with(sim, " INVARIANT FAILED before_30ms: a turn at 30000000 ns"), 1u);
 }
 
-TEST(SimulationInvariants, a_step_invariant_on_actor_state_fails_at_the_first_turn_after_the_state_is_wrong) {
+TEST(SimulationInvariants,
+     a_step_invariant_on_actor_state_fails_at_the_first_turn_after_the_state_is_wrong) {
   Simulation sim(options(5, 100ms));
   auto seen = std::make_shared<Seen>();
   sim.add_step_invariant("fewer_than_5", [seen](const Simulation&) -> std::optional<std::string> {
@@ -910,7 +932,8 @@ TEST(SimulationInvariants, a_run_that_handles_more_than_messages_max_fails_as_a_
   EXPECT_EQ(r.failure->detail, "more than 50 messages handled: a runaway scenario");
 }
 
-TEST(SimulationInvariants, the_builtin_invariants_hold_when_crashes_kills_and_stops_drop_queued_messages) {
+TEST(SimulationInvariants,
+     the_builtin_invariants_hold_when_crashes_kills_and_stops_drop_queued_messages) {
   // b fails on every Num{3}, on injected crashes and on a kill, while four actors flood it:
   // each failure drops what b had queued.
   SimOptions o = options(11, 100ms);
@@ -920,12 +943,15 @@ TEST(SimulationInvariants, the_builtin_invariants_hold_when_crashes_kills_and_st
   sim.add_builtin_invariants();
   auto seen = std::make_shared<Seen>();
   SimResult r = sim.run([&](Simulation& s) {
-    must_spawn(s, node(NodeSpec{.name = "b", .fail_on = 3}, seen)
-                      .with_intensity(RestartIntensity{100, 1s}));
+    must_spawn(
+        s,
+        node(NodeSpec{.name = "b", .fail_on = 3}, seen).with_intensity(RestartIntensity{100, 1s}));
     for (int i = 0; i < 4; ++i)
-      must_spawn(s, node(NodeSpec{.name = "a" + std::to_string(i), .target = "/user/b", .burst = 5,
-                                  .tick = 1ms},
-                         seen));
+      must_spawn(
+          s, node(
+                 NodeSpec{
+                     .name = "a" + std::to_string(i), .target = "/user/b", .burst = 5, .tick = 1ms},
+                 seen));
   });
   EXPECT_EQ(failure_of(r), "none");
   EXPECT_GT(r.stats.dead_letters, 0u) << "no queued message was dropped: the spec tests nothing";
@@ -973,7 +999,8 @@ TEST(SimulationInvariants, a_restarted_supervisor_starts_with_a_fresh_restart_in
   EXPECT_EQ(failure_of(r), "none");
 }
 
-TEST(SimulationInvariants, restarts_within_intensity_holds_for_a_child_that_fails_right_up_to_the_limit) {
+TEST(SimulationInvariants,
+     restarts_within_intensity_holds_for_a_child_that_fails_right_up_to_the_limit) {
   // Restarts at exactly the rate the intensity allows: 3 per 30 ms, one every 10 ms.
   Simulation sim(options(5, 200ms));
   sim.add_builtin_invariants();

@@ -46,10 +46,10 @@ nlohmann::json to_json(const pd::Scenario& sc, const pd::SimResult& r) {
   j["simulated_seconds"] = r.simulated_seconds;
   j["wall_seconds"] = r.wall_seconds;
   j["ok"] = r.ok();
-  j["faults"] = {{"dropped", r.faults.dropped},     {"duplicated", r.faults.duplicated},
-                 {"delayed", r.faults.delayed},     {"reordered", r.faults.reordered},
-                 {"crashed", r.faults.crashed},     {"killed", r.faults.killed},
-                 {"paused", r.faults.paused},       {"partitioned", r.faults.partitioned}};
+  j["faults"] = {{"dropped", r.faults.dropped}, {"duplicated", r.faults.duplicated},
+                 {"delayed", r.faults.delayed}, {"reordered", r.faults.reordered},
+                 {"crashed", r.faults.crashed}, {"killed", r.faults.killed},
+                 {"paused", r.faults.paused},   {"partitioned", r.faults.partitioned}};
   j["restarts"] = r.stats.restarts;
   j["failures"] = r.stats.failures;
   j["dead_letters"] = r.stats.dead_letters;
@@ -100,7 +100,8 @@ int sim_run(const std::string& file, const std::string& seed_arg, const std::str
     auto dots = seeds_arg.find("..");
     if (dots == std::string::npos || !parse_u64(seeds_arg.substr(0, dots), range.first) ||
         !parse_u64(seeds_arg.substr(dots + 2), range.last) || range.last < range.first) {
-      std::fprintf(stderr, "pd sim run: --seeds wants A..B with A <= B (got '%s')\n", seeds_arg.c_str());
+      std::fprintf(stderr, "pd sim run: --seeds wants A..B with A <= B (got '%s')\n",
+                   seeds_arg.c_str());
       return 2;
     }
     if (!trace_file.empty()) {
@@ -110,7 +111,8 @@ int sim_run(const std::string& file, const std::string& seed_arg, const std::str
   } else {
     uint64_t seed = 0;
     if (!seed_arg.empty() && !parse_u64(seed_arg, seed)) {
-      std::fprintf(stderr, "pd sim run: --seed wants a non-negative integer (got '%s')\n", seed_arg.c_str());
+      std::fprintf(stderr, "pd sim run: --seed wants a non-negative integer (got '%s')\n",
+                   seed_arg.c_str());
       return 2;
     }
     range = {seed, seed};
@@ -166,8 +168,8 @@ int sim_run(const std::string& file, const std::string& seed_arg, const std::str
   if (!json) {
     std::printf("swept seeds %llu..%llu: %llu of %llu failed (%llu messages, %.2f s wall)\n",
                 (unsigned long long)range.first, (unsigned long long)range.last,
-                (unsigned long long)failed, (unsigned long long)total,
-                (unsigned long long)messages, wall);
+                (unsigned long long)failed, (unsigned long long)total, (unsigned long long)messages,
+                wall);
     if (first_failure)
       std::printf("first failing seed %llu; replay: %s\n", (unsigned long long)*first_failure,
                   replay_command(sc.file, *first_failure).c_str());
@@ -184,7 +186,8 @@ int main(int argc, char** argv) {
 
   CLI::App* sim = app.add_subcommand("sim", "deterministic simulation");
   sim->require_subcommand(1);
-  CLI::App* run = sim->add_subcommand("run", "run a scenario for one seed, or sweep a range of seeds");
+  CLI::App* run =
+      sim->add_subcommand("run", "run a scenario for one seed, or sweep a range of seeds");
   std::string file, seed, seeds, trace;
   bool json = false;
   run->add_option("scenario", file, "the scenario TOML file")->required();

@@ -36,8 +36,8 @@ class ActorContext {
   virtual AddrHash self() const = 0;  // this incarnation's address
   virtual ActorPath path() const = 0;
   virtual AddrHash parent() const = 0;
-  virtual Instant now() const = 0;      // engine time (virtual under simulation)
-  virtual uint64_t random_u64() = 0;    // from the engine's reactor (seeded under simulation)
+  virtual Instant now() const = 0;    // engine time (virtual under simulation)
+  virtual uint64_t random_u64() = 0;  // from the engine's reactor (seeded under simulation)
 
   // Sends `payload` with the envelope's destination, type tag, flags and correlation. The
   // engine assigns message_id and sets source to this actor's address, whatever it held.

@@ -64,22 +64,37 @@ struct ChildSpec {
 
   ChildSpec() = default;
   ChildSpec(std::string n, ActorFactory f) : name(std::move(n)), factory(std::move(f)) {}
-  ChildSpec& with_restart(RestartPolicy p) { restart = p; return *this; }
-  ChildSpec& with_shutdown(ShutdownPolicy p) { shutdown = p; return *this; }
-  ChildSpec& with_mailbox_capacity(uint32_t c) { mailbox_capacity = c; return *this; }
-  ChildSpec& with_strategy(SupervisionStrategy s) { strategy = s; return *this; }
-  ChildSpec& with_intensity(RestartIntensity i) { intensity = i; return *this; }
+  ChildSpec& with_restart(RestartPolicy p) {
+    restart = p;
+    return *this;
+  }
+  ChildSpec& with_shutdown(ShutdownPolicy p) {
+    shutdown = p;
+    return *this;
+  }
+  ChildSpec& with_mailbox_capacity(uint32_t c) {
+    mailbox_capacity = c;
+    return *this;
+  }
+  ChildSpec& with_strategy(SupervisionStrategy s) {
+    strategy = s;
+    return *this;
+  }
+  ChildSpec& with_intensity(RestartIntensity i) {
+    intensity = i;
+    return *this;
+  }
 };
 
 // Why a spawn was refused.
 enum class SpawnError : uint8_t {
-  InvalidName,      // not a valid path segment
-  NameTaken,        // the parent already has a child with that name
-  InvalidSpec,      // no factory, or a mailbox capacity outside 1 .. kMailboxCapacityMax
-  ParentNotFound,   // no live actor at the parent path
-  ParentStopping,   // the parent is stopping and takes no new children
-  PathCollision,    // another path hashes to the same 64 bits (vanishingly rare)
-  Unbound,          // the engine is not running
+  InvalidName,     // not a valid path segment
+  NameTaken,       // the parent already has a child with that name
+  InvalidSpec,     // no factory, or a mailbox capacity outside 1 .. kMailboxCapacityMax
+  ParentNotFound,  // no live actor at the parent path
+  ParentStopping,  // the parent is stopping and takes no new children
+  PathCollision,   // another path hashes to the same 64 bits (vanishingly rare)
+  Unbound,         // the engine is not running
 };
 const char* to_string(SpawnError e);
 

@@ -8,14 +8,13 @@
 namespace pd::detail {
 [[noreturn]] inline void assert_failed(const char* expr, const char* file, int line,
                                        const char* why) {
-  std::fprintf(stderr, "palladium: invariant violated: %s (%s) at %s:%d\n", expr, why, file,
-               line);
+  std::fprintf(stderr, "palladium: invariant violated: %s (%s) at %s:%d\n", expr, why, file, line);
   std::abort();
 }
 }  // namespace pd::detail
 
-#define PD_ASSERT(cond, why)                                                 \
-  do {                                                                       \
-    if (__builtin_expect(!(cond), 0))                                        \
-      ::pd::detail::assert_failed(#cond, __FILE__, __LINE__, (why));         \
+#define PD_ASSERT(cond, why)                                         \
+  do {                                                               \
+    if (__builtin_expect(!(cond), 0))                                \
+      ::pd::detail::assert_failed(#cond, __FILE__, __LINE__, (why)); \
   } while (0)

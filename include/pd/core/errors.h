@@ -54,7 +54,15 @@ struct AskError {
 std::string to_string(const AskError& e);
 
 struct StopReason {
-  enum class Kind : uint8_t { Normal, Requested, Supervisor, Hierarchical, Shutdown, Killed, Error };
+  enum class Kind : uint8_t {
+    Normal,
+    Requested,
+    Supervisor,
+    Hierarchical,
+    Shutdown,
+    Killed,
+    Error
+  };
   Kind kind = Kind::Normal;
   ActorError error;  // meaningful for Kind::Error only
 

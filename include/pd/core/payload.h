@@ -158,8 +158,10 @@ class MessagePayload {
   }
   template <class U>
   static constexpr Ops kInlineOps = {
-      type_tag_v<U>, type_name<U>(),
-      std::is_trivially_copyable_v<U> && std::is_trivially_destructible_v<U>, false,
+      type_tag_v<U>,
+      type_name<U>(),
+      std::is_trivially_copyable_v<U>&& std::is_trivially_destructible_v<U>,
+      false,
       [](void* dst, void* src) {
         U* s = static_cast<U*>(src);
         ::new (dst) U(std::move(*s));
@@ -168,7 +170,10 @@ class MessagePayload {
       [](void* p) { static_cast<U*>(p)->~U(); }};
   template <class U>
   static constexpr Ops kHeapOps = {
-      type_tag_v<U>, type_name<U>(), false, true,
+      type_tag_v<U>,
+      type_name<U>(),
+      false,
+      true,
       [](void* dst, void* src) { *static_cast<void**>(dst) = *static_cast<void**>(src); },
       [](void* p) { delete *static_cast<U**>(p); }};
 
@@ -202,6 +207,7 @@ class MessagePayload {
   } storage_;
 };
 
-static_assert(sizeof(MessagePayload) <= 48, "a payload must stay small: it sits in every mailbox slot");
+static_assert(sizeof(MessagePayload) <= 48,
+              "a payload must stay small: it sits in every mailbox slot");
 
 }  // namespace pd

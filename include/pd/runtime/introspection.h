@@ -11,7 +11,7 @@
 namespace pd {
 
 enum class ActorState : uint8_t {
-  Starting,    // spawned; on_start has not run yet
+  Starting,  // spawned; on_start has not run yet
   Running,
   Stopping,    // stopping its children, then draining its mailbox
   Restarting,  // stopped; its supervisor will start a new incarnation at the same path
@@ -58,8 +58,8 @@ struct EngineSnapshot {
 };
 
 struct ActorQuery {
-  std::string path_prefix = "/";         // this path and everything below it
-  std::optional<ActorState> state;       // only actors in this state
+  std::string path_prefix = "/";    // this path and everything below it
+  std::optional<ActorState> state;  // only actors in this state
 };
 
 }  // namespace pd

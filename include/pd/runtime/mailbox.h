@@ -90,8 +90,8 @@ class Mailbox {
   bool push_slow(Envelope& envelope, MessagePayload& payload);
   bool pop_slow(MailboxSlot& out);
 
-  Ring normal_;                    // priority 0: nearly all traffic
-  std::unique_ptr<Ring[]> urgent_; // priorities 1..3, allocated on first use
+  Ring normal_;                     // priority 0: nearly all traffic
+  std::unique_ptr<Ring[]> urgent_;  // priorities 1..3, allocated on first use
   uint32_t urgent_size_ = 0;
   uint32_t size_ = 0;
   uint32_t capacity_;

@@ -21,11 +21,11 @@ struct FaultPlan {
   Duration reorder_max = std::chrono::milliseconds(1);
   std::string scope = "/user";  // path prefix of the actors that faults may touch
 
-  struct Kill {       // kill the actor at `path` at `at`; its supervisor decides what follows
+  struct Kill {  // kill the actor at `path` at `at`; its supervisor decides what follows
     Duration at{};
     std::string path;
   };
-  struct Pause {      // the core stops for `length` at `at`: nothing runs, time passes
+  struct Pause {  // the core stops for `length` at `at`: nothing runs, time passes
     Duration at{};
     Duration length{};
   };

@@ -46,7 +46,8 @@ struct ScenarioWorld {
 };
 
 // A user-defined check, C++ side, referred to by name from a scenario's [invariants].
-using ScenarioCheck = std::function<std::optional<std::string>(const Simulation&, const ScenarioWorld&)>;
+using ScenarioCheck =
+    std::function<std::optional<std::string>(const Simulation&, const ScenarioWorld&)>;
 
 struct Scenario {
   std::string file;
@@ -59,7 +60,8 @@ struct Scenario {
   static Expected<Scenario, ScenarioError> parse(const std::string& text, const std::string& name);
 
   // Runs the scenario with `seed`; keep_trace keeps the readable trace.
-  SimResult run(uint64_t seed, bool keep_trace = false, std::vector<std::string>* trace_lines = nullptr) const;
+  SimResult run(uint64_t seed, bool keep_trace = false,
+                std::vector<std::string>* trace_lines = nullptr) const;
 };
 
 // Registry of named checks (the built-in ones plus any a program adds before running).

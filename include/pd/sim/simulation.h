@@ -13,12 +13,12 @@
 
 #include <chrono>
 #include <deque>
-#include <map>
-#include <unordered_map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pd/reactor/sim_reactor.h"

@@ -14,7 +14,15 @@ namespace pd {
 class Trace {
  public:
   enum class Kind : uint8_t {
-    Turn = 1, Deliver, Send, Fault, Lifecycle, DeadLetter, Pick, Invariant, Note
+    Turn = 1,
+    Deliver,
+    Send,
+    Fault,
+    Lifecycle,
+    DeadLetter,
+    Pick,
+    Invariant,
+    Note
   };
 
   explicit Trace(bool keep_lines = false) : keep_lines_(keep_lines) {}
