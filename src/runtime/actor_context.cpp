@@ -46,6 +46,14 @@ SendResult ContextImpl::kill_child(AddrHash child) {
   return core_.post_stop(child, Signal::Kind::Kill, cell_.slot);
 }
 
+void ContextImpl::log(int32_t level, std::string_view message) {
+  LogRecord r{level, core_.path_of(cell_), std::string(message), core_.reactor->now()};
+  if (core_.config.log)
+    core_.config.log(r);
+  else
+    write_log_line(r);
+}
+
 TimerAction ContextImpl::owned_timer(TimerAction::Kind kind, const Envelope& envelope) const {
   TimerAction a;
   a.kind = kind;

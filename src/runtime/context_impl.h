@@ -29,6 +29,12 @@ class ContextImpl final : public ActorContext {
   std::optional<AddrHash> lookup(std::string_view path) const override {
     return core_.lookup(path);
   }
+  std::optional<std::string> path_of(AddrHash address) const override {
+    const Cell* c = core_.resolve(address);
+    if (c == nullptr) return std::nullopt;
+    return core_.path_of(*c);
+  }
+  void log(int32_t level, std::string_view message) override;
   void monitor(AddrHash target) override { core_.monitor(cell_.slot, target); }
   void demonitor(AddrHash target) override { core_.demonitor(cell_.slot, target); }
 

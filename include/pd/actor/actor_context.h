@@ -101,6 +101,12 @@ class ActorContext {
 
   // The current address of the actor at `path`, if one is alive.
   virtual std::optional<AddrHash> lookup(std::string_view path) const = 0;
+  // The path of the live actor at `address` (any incarnation for a path address), if any.
+  virtual std::optional<std::string> path_of(AddrHash address) const = 0;
+
+  // Writes to the engine's log, tagged with this actor's path. Levels as the guest ABI's
+  // pd_log: 0 trace, 1 debug, 2 info, 3 warn, 4 error (others are kept as given).
+  virtual void log(int32_t level, std::string_view message) = 0;
 
   // Be told (a Down message) when that incarnation stops.
   virtual void monitor(AddrHash target) = 0;

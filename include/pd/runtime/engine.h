@@ -21,6 +21,7 @@
 #include "pd/runtime/engine_handle.h"
 #include "pd/runtime/engine_hooks.h"
 #include "pd/runtime/introspection.h"
+#include "pd/runtime/log.h"
 
 namespace pd {
 
@@ -38,8 +39,10 @@ struct EngineConfig {
   // Intensity of the root supervisors /user and /system. Past it the engine shuts down and
   // failure() says why.
   RestartIntensity root_intensity{100, std::chrono::seconds(1)};
-  // Measure each actor's compute time (two reactor stamps per turn).
+  // Measure each actor's compute time (one reactor stamp per turn).
   bool account_compute_time = true;
+  // Where ctx.log() goes; empty: one line per record on stderr (write_log_line).
+  std::function<void(const LogRecord&)> log;
 };
 
 class Engine {
