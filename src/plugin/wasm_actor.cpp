@@ -1,0 +1,212 @@
+#include "pd/plugin/wasm_actor.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace pd {
+
+namespace {
+
+constexpr WasmValType I32 = WasmValType::I32;
+
+struct ExportRule {
+  const char* name;
+  bool required;
+  WasmFuncType type;
+};
+
+const std::vector<ExportRule>& abi_exports() {
+  static const std::vector<ExportRule> rules = {
+      {"pd_actor_on_message", true, {{I32, I32, I32, I32, I32}, {I32}}},
+      {"pd_actor_create", false, {{}, {I32}}},
+      {"pd_actor_on_start", false, {{I32, I32}, {I32}}},
+      {"pd_actor_on_stop", false, {{I32, I32, I32}, {}}},
+      {"pd_alloc", false, {{I32}, {I32}}},
+  };
+  return rules;
+}
+
+int32_t first_i32(const std::vector<WasmVal>& results) {
+  return !results.empty() && results[0].type() == WasmValType::I32 ? results[0].as_i32() : 0;
+}
+
+}  // namespace
+
+std::optional<std::string> check_guest_abi(const WasmModule& module) {
+  const WasmExport* memory = module.find_export("memory");
+  if (memory == nullptr || memory->type.kind != WasmExternKind::Memory)
+    return std::string("the guest exports no memory named \"memory\"");
+  for (const ExportRule& rule : abi_exports()) {
+    const WasmExport* e = module.find_export(rule.name);
+    if (e == nullptr) {
+      if (rule.required)
+        return std::string("the guest does not export ") + rule.name + " " +
+               to_string(WasmExternType{WasmExternKind::Func, rule.type, I32, false});
+      continue;
+    }
+    WasmExternType want{WasmExternKind::Func, rule.type, I32, false};
+    if (e->type.kind != WasmExternKind::Func || e->type.func != rule.type)
+      return std::string("the guest exports ") + rule.name + " as " + to_string(e->type) +
+             ", the ABI wants " + to_string(want);
+  }
+  return std::nullopt;
+}
+
+WasmActor::WasmActor(WasmActorConfig config) : config_(std::move(config)) {}
+WasmActor::~WasmActor() = default;
+
+ActorError WasmActor::map_error(const char* what, const WasmError& e) const {
+  std::string detail = std::string(what) + ": " + e.message;
+  switch (e.kind) {
+    case WasmError::Kind::FuelExhausted: return ActorError::resource_exhausted(detail);
+    case WasmError::Kind::Trap: return ActorError::wasm_trap(detail);
+    default: return ActorError::handler(detail);
+  }
+}
+
+Expected<void, WasmError> WasmActor::refuel() {
+  if (config_.fuel_per_call == 0) return {};
+  return instance_->set_fuel(config_.fuel_per_call);
+}
+
+Expected<std::vector<WasmVal>, WasmError> WasmActor::call(ActorContext& ctx, const char* name,
+                                                          std::initializer_list<WasmVal> args) {
+  current_ = &ctx;
+  auto result = instance_->call(name, args);
+  current_ = nullptr;
+  last_call_fuel_ = instance_->fuel_consumed();
+  return result;
+}
+
+int32_t WasmActor::send_from_guest(std::span<const uint8_t> envelope,
+                                   std::span<const uint8_t> payload) {
+  if (current_ == nullptr) return kPdSendRefused;  // outside a lifecycle call: nobody to send as
+  if (envelope.size() != Envelope::kSize) return kPdSendRefused;
+  Envelope e = Envelope::read_from(envelope.data());
+  if (!config_.policy.allowed.empty() || !config_.policy.denied.empty()) {
+    if (!config_.policy.permits(current_->path_of(e.destination)))
+      return pd_send_code(SendError::PolicyViolation);
+  }
+  e.payload_len = uint32_t(payload.size());
+  // send_raw replaces the source with this actor's own address and assigns the message id.
+  SendResult r = current_->send_raw(e, MessagePayload::serialized(payload));
+  return r ? kPdSendOk : pd_send_code(r.error());
+}
+
+WasmImports WasmActor::make_imports() {
+  WasmImports imports;
+  imports.pd_send = [this](std::span<const uint8_t> env, std::span<const uint8_t> payload) {
+    return send_from_guest(env, payload);
+  };
+  imports.pd_now_micros = [this]() -> int64_t {
+    return current_ ? to_micros(current_->now()) : 0;
+  };
+  imports.pd_log = [this](int32_t level, std::span<const uint8_t> msg) {
+    if (current_)
+      current_->log(level, std::string_view(reinterpret_cast<const char*>(msg.data()), msg.size()));
+  };
+  return imports;
+}
+
+HandlerResult WasmActor::on_start(ActorContext& ctx) {
+  if (auto what = check_guest_abi(*config_.module))
+    return Unexpected{ActorError::init("not a Palladium guest: " + *what)};
+  if (config_.fuel_per_call > 0 && !config_.module->is_metered())
+    return Unexpected{ActorError::init(
+        "fuel_per_call is set but the module is not metered (run it through pd wasm meter)")};
+  auto inst = config_.host->instantiate(config_.module, make_imports(), config_.limits);
+  if (!inst) return Unexpected{ActorError::init("instantiation failed: " + to_string(inst.error()))};
+  instance_ = std::move(inst).value();
+  // One budget covers the whole lifecycle step: pd_actor_create and pd_actor_on_start here.
+  if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
+  if (config_.module->has_export("pd_actor_create")) {
+    auto r = call(ctx, "pd_actor_create", {});
+    if (!r) return Unexpected{map_error("pd_actor_create", r.error())};
+    state_ = first_i32(*r);
+  }
+  if (config_.module->has_export("pd_actor_on_start")) {
+    auto r = call(ctx, "pd_actor_on_start", {WasmVal::i32(state_), WasmVal::i32(0)});
+    if (!r) return Unexpected{map_error("pd_actor_on_start", r.error())};
+    if (int32_t code = first_i32(*r); code != 0)
+      return Unexpected{ActorError::init("pd_actor_on_start returned " + std::to_string(code))};
+  }
+  return {};
+}
+
+Expected<std::pair<uint32_t, uint32_t>, ActorError> WasmActor::place_message(
+    ActorContext& ctx, const Envelope& e, std::span<const uint8_t> payload) {
+  uint64_t need = Envelope::kSize + uint64_t(payload.size());
+  uint64_t base = 0;
+  if (config_.module->has_export("pd_alloc")) {
+    if (need > uint64_t(INT32_MAX))
+      return Unexpected{ActorError::handler("a payload of " + std::to_string(payload.size()) +
+                                            " bytes is larger than a wasm32 guest can address")};
+    auto r = call(ctx, "pd_alloc", {WasmVal::i32(int32_t(need))});
+    if (!r) return Unexpected{map_error("pd_alloc", r.error())};
+    base = uint32_t(first_i32(*r));
+    if (base == 0 || base + need > instance_->memory_size())
+      return Unexpected{ActorError::handler(
+          "pd_alloc(" + std::to_string(need) + ") returned " + std::to_string(base) +
+          ", which is not a buffer inside the guest's " +
+          std::to_string(instance_->memory_size()) + " bytes of memory")};
+  } else if (need > config_.legacy_window_end) {
+    return Unexpected{ActorError::handler(
+        "a payload of " + std::to_string(payload.size()) + " bytes does not fit the legacy " +
+        "window (envelope at 0, payload at 80, up to offset " +
+        std::to_string(config_.legacy_window_end) + ", where the guest's data begins); " +
+        "export pd_alloc(i32) -> i32 from the guest to receive larger payloads")};
+  }
+  uint8_t bytes[Envelope::kSize];
+  e.write_to(bytes);
+  if (auto w = instance_->memory_write(base, bytes); !w)
+    return Unexpected{map_error("writing the envelope", w.error())};
+  if (!payload.empty()) {
+    if (auto w = instance_->memory_write(base + Envelope::kSize, payload); !w)
+      return Unexpected{map_error("writing the payload", w.error())};
+  }
+  return std::pair<uint32_t, uint32_t>{uint32_t(base), uint32_t(base + Envelope::kSize)};
+}
+
+HandlerResult WasmActor::on_message(ActorContext& ctx, const Envelope& envelope,
+                                    MessagePayload& payload) {
+  if (!instance_) return Unexpected{ActorError::init("the guest was never instantiated")};
+  if (payload.is_local())
+    return Unexpected{ActorError::handler(
+        "a local payload of type " + std::string(payload.local_type_name()) +
+        " cannot reach a WASM guest: send serialized bytes (MessagePayload::serialized)")};
+  std::span<const uint8_t> bytes = payload.bytes();
+  // One budget per message, pd_alloc included.
+  if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
+  Envelope e = envelope;
+  e.payload_len = uint32_t(bytes.size());
+  auto placed = place_message(ctx, e, bytes);
+  if (!placed) return Unexpected{placed.error()};
+  auto [env_ptr, payload_ptr] = *placed;
+  auto r = call(ctx, "pd_actor_on_message",
+                {WasmVal::i32(state_), WasmVal::i32(0), WasmVal::i32(int32_t(env_ptr)),
+                 WasmVal::i32(bytes.empty() ? 0 : int32_t(payload_ptr)),
+                 WasmVal::i32(int32_t(bytes.size()))});
+  if (!r) return Unexpected{map_error("pd_actor_on_message", r.error())};
+  if (int32_t code = first_i32(*r); code != 0)
+    return Unexpected{ActorError::handler("pd_actor_on_message returned " + std::to_string(code))};
+  return {};
+}
+
+void WasmActor::on_stop(ActorContext& ctx, const StopReason& reason) {
+  if (!instance_ || !config_.module->has_export("pd_actor_on_stop")) return;
+  if (auto f = refuel(); !f) {
+    ctx.log(3, "pd_actor_on_stop skipped: " + to_string(f.error()));
+    return;
+  }
+  auto r = call(ctx, "pd_actor_on_stop",
+                {WasmVal::i32(state_), WasmVal::i32(0), WasmVal::i32(reason.abi_code())});
+  if (!r) ctx.log(3, "pd_actor_on_stop failed: " + to_string(r.error()));
+}
+
+ActorFactory wasm_actor_factory(WasmActorConfig config) {
+  if (!config.host || !config.module)
+    throw std::invalid_argument("wasm_actor_factory: the config needs a host and a module");
+  return [config] { return std::make_unique<WasmActor>(config); };
+}
+
+}  // namespace pd

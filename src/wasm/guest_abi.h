@@ -1,0 +1,70 @@
+// Private to the wasm module: what every backend does the same way, whatever engine runs the
+// code - the guest ABI's imports (which a module may have, how a guest's (pointer, length)
+// pairs become spans), the checks on limits and host memory accesses, and the wording of
+// errors. A backend only moves values and bytes between these functions and its engine.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pd/core/expected.h"
+#include "pd/wasm/wasm_error.h"
+#include "pd/wasm/wasm_host.h"
+
+namespace pd::detail {
+
+// The functions of the guest ABI, version 1 (module "env").
+enum class GuestFunction : uint8_t { PdSend, PdNowMicros, PdLog };
+const char* guest_function_name(GuestFunction f);  // "pd_send", ...
+const WasmFuncType& guest_function_type(GuestFunction f);
+
+// The ABI function behind each import of `module`, in import order. An Instantiation error
+// naming the first import that is not an ABI function (module.field and its type), has the
+// wrong type, or has no callback in `imports`.
+Expected<std::vector<GuestFunction>, WasmError> resolve_guest_imports(const WasmModule& module,
+                                                                      const WasmImports& imports);
+
+// [ptr, ptr + len) as a span of `memory`, or nothing when any byte of it is outside.
+std::optional<std::span<const uint8_t>> guest_range(std::span<const uint8_t> memory, uint32_t ptr,
+                                                    uint32_t len);
+
+// The host side of each import, given the guest's memory as it is during the call. An error
+// is the message the guest traps with (a callback that threw, pd_log out of bounds).
+Expected<int32_t, std::string> guest_pd_send(const WasmImports& imports,
+                                             std::span<const uint8_t> memory, uint32_t env_ptr,
+                                             uint32_t env_len, uint32_t payload_ptr,
+                                             uint32_t payload_len);
+Expected<int64_t, std::string> guest_pd_now_micros(const WasmImports& imports);
+Expected<void, std::string> guest_pd_log(const WasmImports& imports,
+                                         std::span<const uint8_t> memory, int32_t level,
+                                         uint32_t msg_ptr, uint32_t msg_len);
+
+// Instantiation error for limits no instance could honour (zero call depth, more pages than
+// wasm32 has, ...).
+Expected<void, WasmError> check_limits(const WasmLimits& limits);
+
+// Instantiation error when a function's params + locals, at every level of the deepest
+// allowed recursion, would need more than limits.value_stack_slots.
+Expected<void, WasmError> check_value_stack(uint64_t largest_frame_slots, uint32_t function_index,
+                                            const WasmLimits& limits);
+
+// MemoryAccess error when [offset, offset + length) is not inside a memory of memory_size
+// bytes. `op` names the access ("memory_read").
+std::optional<WasmError> check_memory_range(std::string_view op, uint64_t offset, uint64_t length,
+                                            uint64_t memory_size);
+
+// "section 10 (code) at offset 0x4f: <diagnostic>": where in `wasm` the engine's diagnostic
+// points, found by walking the section headers (bounds-checked: `wasm` is untrusted).
+std::string describe_compile_error(std::span<const uint8_t> wasm, std::string_view diagnostic,
+                                   std::optional<uint64_t> offset);
+
+// The error for a trap: FuelExhausted when the module is metered and pd_fuel is negative
+// (the metering pass traps that way), Trap with the engine's message otherwise.
+WasmError classify_trap(std::string_view trap_message, bool metered, int64_t fuel_after,
+                        uint64_t budget);
+
+}  // namespace pd::detail
