@@ -1,7 +1,7 @@
 // NamespacePolicy: which destinations a plugin's actors may send to, by path prefix.
 // Deny wins over allow; an empty allow list allows everything not denied. A destination whose
-// path cannot be established (no live actor there) is refused when the allow list is not
-// empty: the policy cannot vouch for it.
+// path cannot be established (no live actor there) is refused by any non-empty policy: it
+// cannot vouch for a destination it cannot name.
 #pragma once
 
 #include <optional>
