@@ -88,7 +88,9 @@ int32_t WasmActor::send_from_guest(std::span<const uint8_t> envelope,
       return pd_send_code(SendError::PolicyViolation);
   }
   e.payload_len = uint32_t(payload.size());
-  // send_raw replaces the source with this actor's own address and assigns the message id.
+  e.source = current_->self();  // whatever the guest wrote there
+  if (config_.send_to) return config_.send_to(e, payload);
+  // send_raw assigns the message id (and sets the source again).
   SendResult r = current_->send_raw(e, MessagePayload::serialized(payload));
   return r ? kPdSendOk : pd_send_code(r.error());
 }

@@ -1,5 +1,6 @@
 // pd: the command-line front of Palladium. This build has `pd sim run` (deterministic
-// simulation of a scenario) and `pd version`; the rest of the CLI arrives with its issues.
+// simulation of a scenario), `pd wasm meter`, `pd wasm run` and `pd version`; the rest of the
+// CLI arrives with its issues.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "pd/sim/scenario.h"
+#include "wasm_commands.h"
 
 namespace {
 
@@ -198,6 +200,35 @@ int main(int argc, char** argv) {
   run->get_option("--seed")->excludes(run->get_option("--seeds"));
   int code = 0;
   run->callback([&] { code = sim_run(file, seed, seeds, json, trace); });
+
+  CLI::App* wasm = app.add_subcommand("wasm", "WebAssembly guests");
+  wasm->require_subcommand(1);
+  CLI::App* meter = wasm->add_subcommand("meter", "meter a module: it charges fuel as it runs");
+  std::string meter_in, meter_out;
+  std::optional<uint64_t> meter_fuel;
+  meter->add_option("in", meter_in, "the module to meter")->required();
+  meter->add_option("out", meter_out, "where to write the metered module")->required();
+  meter->add_option("--fuel", meter_fuel, "the budget it starts with (default: the largest)");
+  meter->callback([&] { code = pd::cli::wasm_meter(meter_in, meter_out, meter_fuel); });
+
+  CLI::App* wrun = wasm->add_subcommand(
+      "run", "run a guest alone, deliver messages, print one JSON object per event");
+  pd::cli::WasmRunArgs wargs;
+  std::vector<std::string> ignored_sends, ignored_files;
+  wrun->add_option("guest", wargs.guest, "the guest module (.wasm)")->required();
+  wrun->add_option("--fuel", wargs.fuel, "meter the guest; fuel granted per call");
+  wrun->add_option("--max-pages", wargs.max_pages, "memory limit in 64 KiB pages");
+  wrun->add_option("--restart", wargs.restart, "permanent | transient (default) | temporary");
+  // Collected here for --help and validation; their order is read from argv below.
+  wrun->add_option("--send", ignored_sends, "TYPE_TAG:HEX, a message to deliver (repeatable)");
+  wrun->add_option("--send-file", ignored_files, "TYPE_TAG:PATH, a message whose payload is a file");
+  wrun->callback([&] {
+    for (int i = 1; i + 1 < argc; ++i) {
+      std::string a = argv[i];
+      if (a == "--send" || a == "--send-file") wargs.sends.push_back({argv[++i], a == "--send-file"});
+    }
+    code = pd::cli::wasm_run(wargs);
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -46,6 +46,11 @@ struct WasmActorConfig {
   // Without pd_alloc, envelope + payload must end by this offset (__global_base, where
   // clang/wasm-ld put the guest's static data by default).
   uint32_t legacy_window_end = 1024;
+  // Where pd_send's messages go once checked (length, bounds, policy; source set to this
+  // actor, payload_len to the payload's size). Empty: ctx.send_raw, the engine's verdict
+  // becoming the guest's code. Set: this function's result is the guest's code (`pd wasm run`
+  // records sends instead of routing them).
+  std::function<int32_t(const Envelope&, std::span<const uint8_t> payload)> send_to;
 };
 
 // Checks the module against the guest ABI: memory exported; pd_actor_on_message with

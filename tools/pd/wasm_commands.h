@@ -1,0 +1,27 @@
+// `pd wasm meter` and `pd wasm run`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pd::cli {
+
+int wasm_meter(const std::string& in, const std::string& out, std::optional<uint64_t> fuel);
+
+struct WasmRunArgs {
+  std::string guest;
+  std::optional<uint64_t> fuel;      // meter the guest and grant this much per call
+  std::optional<uint32_t> max_pages;
+  std::string restart = "transient";
+  // In command-line order: "TAG:HEX" (send) or "TAG:PATH" (send-file, is_file).
+  struct Send {
+    std::string spec;
+    bool is_file = false;
+  };
+  std::vector<Send> sends;
+};
+int wasm_run(const WasmRunArgs& args);
+
+}  // namespace pd::cli
