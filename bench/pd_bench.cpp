@@ -18,6 +18,9 @@ const char* kUsage =
     "  fanin S M         S senders each send M messages to one actor\n"
     "  spawn N           N idle actors kept alive\n"
     "  sim-pingpong N    pingpong under the deterministic simulator\n"
+    "  wasm-pingpong N   pingpong between two WASM guests      [--backend interp]\n"
+    "  wasm-spawn N      N idle WASM guests, one page touched  [--backend interp]\n"
+    "  wasm-compute M    M messages of a 10,000-iteration loop [--fuel|--no-fuel] [--backend interp]\n"
     "  --cores K         cores to run on (this build: 1)\n";
 
 [[noreturn]] void usage_error(const std::string& why) {
@@ -38,13 +41,22 @@ uint64_t parse_count(const std::string& s, const char* what) {
 int main(int argc, char** argv) {
   std::vector<std::string> args;
   uint64_t cores = 1;
+  std::string backend = "interp";
+  bool fuel = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (a == "--cores") {
+    if (a == "--backend") {
+      if (i + 1 >= argc) usage_error("--backend needs a value");
+      backend = argv[++i];
+    } else if (a == "--fuel") {
+      fuel = true;
+    } else if (a == "--no-fuel") {
+      fuel = false;
+    } else if (a == "--cores") {
       if (i + 1 >= argc) usage_error("--cores needs a value");
       cores = parse_count(argv[++i], "--cores");
     } else {
@@ -78,6 +90,15 @@ int main(int argc, char** argv) {
     } else if (w == "sim-pingpong") {
       need(1);
       f = pd::bench::sim_pingpong(parse_count(args[1], "N"));
+    } else if (w == "wasm-pingpong") {
+      need(1);
+      f = pd::bench::wasm_pingpong(parse_count(args[1], "N"), backend);
+    } else if (w == "wasm-spawn") {
+      need(1);
+      f = pd::bench::wasm_spawn(parse_count(args[1], "N"), backend);
+    } else if (w == "wasm-compute") {
+      need(1);
+      f = pd::bench::wasm_compute(parse_count(args[1], "M"), fuel, backend);
     } else {
       usage_error("unknown workload '" + w + "'");
     }

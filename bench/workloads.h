@@ -15,6 +15,10 @@ Figures pingpong(uint64_t round_trips);
 Figures skynet(uint64_t leaves);
 Figures fanin(uint64_t senders, uint64_t messages_per_sender);
 Figures spawn_idle(uint64_t actors);
+// WASM guests (WasmActor) on a backend ("interp").
+Figures wasm_pingpong(uint64_t round_trips, const std::string& backend);
+Figures wasm_spawn(uint64_t actors, const std::string& backend);
+Figures wasm_compute(uint64_t messages, bool fuel, const std::string& backend);
 // Ping-pong under the simulator (hooks on, seeded scheduling, trace hashing, no faults).
 Figures sim_pingpong(uint64_t round_trips);
 

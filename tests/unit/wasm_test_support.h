@@ -11,41 +11,19 @@
 #include <vector>
 
 #include "pd/wasm/wasm_host.h"
-#include "wabt/binary-writer.h"
-#include "wabt/error-formatter.h"
-#include "wabt/feature.h"
-#include "wabt/ir.h"
-#include "wabt/stream.h"
-#include "wabt/wast-lexer.h"
-#include "wabt/wast-parser.h"
+#include "pd/wasm/wat.h"
 
 namespace pd::test {
 
 // The bytes of the one module in `wat`. Not validated - tests of invalid modules need their
 // bytes too. A WAT syntax error fails the current test with WABT's messages and returns {}.
 inline std::vector<uint8_t> wat_to_wasm(std::string_view wat) {
-  wabt::Errors errors;
-  std::unique_ptr<wabt::WastLexer> lexer =
-      wabt::WastLexer::CreateBufferLexer("test.wat", wat.data(), wat.size(), &errors);
-  wabt::Features features;
-  features.enable_tail_call();
-  wabt::WastParseOptions parse_options(features);
-  std::unique_ptr<wabt::Module> module;
-  if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options))) {
-    ADD_FAILURE() << "the WAT does not parse:\n"
-                  << wabt::FormatErrorsToString(errors, wabt::Location::Type::Text) << "in:\n"
-                  << wat;
+  auto bytes = pd::wat_to_wasm(wat, "test.wat");
+  if (!bytes) {
+    ADD_FAILURE() << "the WAT does not parse:\n" << bytes.error() << "in:\n" << wat;
     return {};
   }
-  wabt::MemoryStream stream;
-  const wabt::WriteBinaryOptions write_options(features, /*canonicalize_lebs=*/true,
-                                               /*relocatable=*/false,
-                                               /*write_debug_names=*/false);
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), write_options))) {
-    ADD_FAILURE() << "WABT cannot write the module as a binary:\n" << wat;
-    return {};
-  }
-  return stream.output_buffer().data;
+  return std::move(bytes).value();
 }
 
 // The WAT compiled on `host`; nullptr (and a failed test) when it does not compile.
