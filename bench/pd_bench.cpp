@@ -20,7 +20,8 @@ const char* kUsage =
     "  sim-pingpong N    pingpong under the deterministic simulator\n"
     "  wasm-pingpong N   pingpong between two WASM guests      [--backend interp]\n"
     "  wasm-spawn N      N idle WASM guests, one page touched  [--backend interp]\n"
-    "  wasm-compute M    M messages of a 10,000-iteration loop [--fuel|--no-fuel] [--backend interp]\n"
+    "  wasm-compute M    M messages of a 10,000-iteration loop [--fuel|--no-fuel] [--backend "
+    "interp]\n"
     "  --cores K         cores to run on (this build: 1)\n";
 
 [[noreturn]] void usage_error(const std::string& why) {

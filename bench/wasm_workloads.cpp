@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "bench_support.h"
 #include "pd/plugin/wasm_actor.h"
 #include "pd/runtime/engine.h"
 #include "pd/wasm/fuel_meter.h"
@@ -63,12 +64,6 @@ constexpr const char* kComputeGuest = R"((module
     (i32.const 0)))
 )";
 
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
 std::shared_ptr<const WasmHost> host_for(const std::string& backend) {
   if (backend == "interp") return make_interp_host();
   throw std::invalid_argument("--backend " + backend +
@@ -85,23 +80,13 @@ WasmActorConfig guest(const std::shared_ptr<const WasmHost>& host, const char* w
     code = std::move(*m);
   }
   auto module = host->compile(code);
-  if (!module) throw std::runtime_error("bench guest does not compile: " + to_string(module.error()));
+  if (!module)
+    throw std::runtime_error("bench guest does not compile: " + to_string(module.error()));
   WasmActorConfig c;
   c.host = host;
   c.module = *module;
   if (metered) c.fuel_per_call = uint64_t(1) << 40;
   return c;
-}
-
-ChildSpec temporary(std::string name, ActorFactory f, uint32_t mailbox = kMailboxCapacityDefault) {
-  return ChildSpec(std::move(name), std::move(f))
-      .with_restart(RestartPolicy::Temporary)
-      .with_mailbox_capacity(mailbox);
-}
-
-AddrHash must(Expected<AddrHash, SpawnError> r) {
-  if (!r) throw std::runtime_error(std::string("spawn failed: ") + to_string(r.error()));
-  return *r;
 }
 
 MessagePayload u64_payload(uint64_t v) {
@@ -110,27 +95,14 @@ MessagePayload u64_payload(uint64_t v) {
   return MessagePayload::serialized(std::move(b));
 }
 
-uint64_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * uint64_t(sysconf(_SC_PAGESIZE));
-}
-
-EngineConfig bench_config() {
-  EngineConfig c;
-  c.root_intensity = {0, std::chrono::seconds(1)};
-  return c;
-}
-
 }  // namespace
 
 Figures wasm_pingpong(uint64_t round_trips, const std::string& backend) {
   auto host = host_for(backend);
   WasmActorConfig c = guest(host, kPingPongGuest, false);
   Engine engine(bench_config());
-  AddrHash a = must(engine.spawn(temporary("ping", wasm_actor_factory(c))));
-  AddrHash b = must(engine.spawn(temporary("pong", wasm_actor_factory(c))));
+  AddrHash a = must(engine.spawn(spec("ping", wasm_actor_factory(c))), "ping");
+  AddrHash b = must(engine.spawn(spec("pong", wasm_actor_factory(c))), "pong");
   engine.run_until_idle();
   auto t0 = Clock::now();
   Envelope first = Envelope::make(a, b, 1, 8);
@@ -142,8 +114,10 @@ Figures wasm_pingpong(uint64_t round_trips, const std::string& backend) {
   if (delivered != 2 * round_trips || engine.stats().failures != 0)
     throw std::runtime_error("wasm-pingpong: delivered " + std::to_string(delivered) +
                              " messages, " + std::to_string(engine.stats().failures) + " failures");
-  return {{"backend", "\"" + backend + "\""}, {"round_trips", std::to_string(round_trips)},
-          {"seconds", num(s)}, {"msgs_per_s", num(double(2 * round_trips) / s)},
+  return {{"backend", "\"" + backend + "\""},
+          {"round_trips", std::to_string(round_trips)},
+          {"seconds", num(s)},
+          {"msgs_per_s", num(double(2 * round_trips) / s)},
           {"ns_per_msg", num(s * 1e9 / double(2 * round_trips))}};
 }
 
@@ -155,14 +129,17 @@ Figures wasm_spawn(uint64_t actors, const std::string& backend) {
   uint64_t rss0 = rss_bytes();
   auto t0 = Clock::now();
   ActorFactory factory = wasm_actor_factory(c);
-  for (uint64_t i = 0; i < actors; ++i) must(engine.spawn(temporary(std::to_string(i), factory)));
+  for (uint64_t i = 0; i < actors; ++i)
+    must(engine.spawn(spec(std::to_string(i), factory)), "guest");
   engine.run_until_idle();  // every guest instantiated and started
   double s = std::chrono::duration<double>(Clock::now() - t0).count();
   uint64_t rss1 = rss_bytes();
   if (engine.stats().live_actors != actors || engine.stats().failures != 0)
     throw std::runtime_error("wasm-spawn: not every guest started");
-  return {{"backend", "\"" + backend + "\""}, {"actors", std::to_string(actors)},
-          {"seconds", num(s)}, {"us_per_spawn", num(s * 1e6 / double(actors))},
+  return {{"backend", "\"" + backend + "\""},
+          {"actors", std::to_string(actors)},
+          {"seconds", num(s)},
+          {"us_per_spawn", num(s * 1e6 / double(actors))},
           {"bytes_per_actor", num(double(rss1 - rss0) / double(actors))}};
 }
 
@@ -171,7 +148,8 @@ Figures wasm_compute(uint64_t messages, bool fuel, const std::string& backend) {
   auto host = host_for(backend);
   WasmActorConfig c = guest(host, kComputeGuest, fuel);
   Engine engine(bench_config());
-  AddrHash w = must(engine.spawn(temporary("worker", wasm_actor_factory(c), kMailboxCapacityMax)));
+  AddrHash w =
+      must(engine.spawn(spec("worker", wasm_actor_factory(c), kMailboxCapacityMax)), "worker");
   engine.run_until_idle();
   auto t0 = Clock::now();
   for (uint64_t i = 0; i < messages; ++i) {
@@ -183,9 +161,12 @@ Figures wasm_compute(uint64_t messages, bool fuel, const std::string& backend) {
   double s = std::chrono::duration<double>(Clock::now() - t0).count();
   if (engine.stats().failures != 0) throw std::runtime_error("wasm-compute: the guest failed");
   uint64_t done = engine.stats().messages_delivered;
-  return {{"backend", "\"" + backend + "\""}, {"fuel", fuel ? "true" : "false"},
-          {"messages", std::to_string(done)}, {"iterations_per_message", std::to_string(kIterations)},
-          {"seconds", num(s)}, {"msgs_per_s", num(double(done) / s)},
+  return {{"backend", "\"" + backend + "\""},
+          {"fuel", fuel ? "true" : "false"},
+          {"messages", std::to_string(done)},
+          {"iterations_per_message", std::to_string(kIterations)},
+          {"seconds", num(s)},
+          {"msgs_per_s", num(double(done) / s)},
           {"iterations_per_s", num(double(done) * kIterations / s)}};
 }
 

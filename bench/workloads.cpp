@@ -1,5 +1,7 @@
 #include "workloads.h"
 
+#include "bench_support.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -19,28 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-std::string num(uint64_t v) {
-  return std::to_string(v);
-}
-
-ChildSpec spec(std::string name, ActorFactory f, uint32_t mailbox = kMailboxCapacityDefault) {
-  return ChildSpec(std::move(name), std::move(f))
-      .with_restart(RestartPolicy::Temporary)
-      .with_mailbox_capacity(mailbox);
-}
-
-template <class T>
-AddrHash must(Expected<T, SpawnError> r, const char* what) {
-  if (!r)
-    throw std::runtime_error(std::string("spawn of ") + what + " failed: " + to_string(r.error()));
-  return *r;
 }
 
 // --- pingpong: two actors bounce one message.
@@ -159,19 +139,6 @@ class Idle final : public Actor {
  public:
   HandlerResult on_message(ActorContext&, const Envelope&, MessagePayload&) override { return {}; }
 };
-
-uint64_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * uint64_t(sysconf(_SC_PAGESIZE));
-}
-
-EngineConfig bench_config() {
-  EngineConfig c;
-  c.root_intensity = {0, std::chrono::seconds(1)};
-  return c;
-}
 
 }  // namespace
 

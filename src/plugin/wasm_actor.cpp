@@ -100,9 +100,7 @@ WasmImports WasmActor::make_imports() {
   imports.pd_send = [this](std::span<const uint8_t> env, std::span<const uint8_t> payload) {
     return send_from_guest(env, payload);
   };
-  imports.pd_now_micros = [this]() -> int64_t {
-    return current_ ? to_micros(current_->now()) : 0;
-  };
+  imports.pd_now_micros = [this]() -> int64_t { return current_ ? to_micros(current_->now()) : 0; };
   imports.pd_log = [this](int32_t level, std::span<const uint8_t> msg) {
     if (current_)
       current_->log(level, std::string_view(reinterpret_cast<const char*>(msg.data()), msg.size()));
@@ -117,7 +115,8 @@ HandlerResult WasmActor::on_start(ActorContext& ctx) {
     return Unexpected{ActorError::init(
         "fuel_per_call is set but the module is not metered (run it through pd wasm meter)")};
   auto inst = config_.host->instantiate(config_.module, make_imports(), config_.limits);
-  if (!inst) return Unexpected{ActorError::init("instantiation failed: " + to_string(inst.error()))};
+  if (!inst)
+    return Unexpected{ActorError::init("instantiation failed: " + to_string(inst.error()))};
   instance_ = std::move(inst).value();
   // One budget covers the whole lifecycle step: pd_actor_create and pd_actor_on_start here.
   if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
@@ -147,10 +146,10 @@ Expected<std::pair<uint32_t, uint32_t>, ActorError> WasmActor::place_message(
     if (!r) return Unexpected{map_error("pd_alloc", r.error())};
     base = uint32_t(first_i32(*r));
     if (base == 0 || base + need > instance_->memory_size())
-      return Unexpected{ActorError::handler(
-          "pd_alloc(" + std::to_string(need) + ") returned " + std::to_string(base) +
-          ", which is not a buffer inside the guest's " +
-          std::to_string(instance_->memory_size()) + " bytes of memory")};
+      return Unexpected{
+          ActorError::handler("pd_alloc(" + std::to_string(need) + ") returned " +
+                              std::to_string(base) + ", which is not a buffer inside the guest's " +
+                              std::to_string(instance_->memory_size()) + " bytes of memory")};
   } else if (need > config_.legacy_window_end) {
     return Unexpected{ActorError::handler(
         "a payload of " + std::to_string(payload.size()) + " bytes does not fit the legacy " +

@@ -15,8 +15,8 @@ namespace pd {
 Expected<std::vector<uint8_t>, std::string> wat_to_wasm(std::string_view wat,
                                                         std::string_view name) {
   wabt::Errors errors;
-  std::unique_ptr<wabt::WastLexer> lexer = wabt::WastLexer::CreateBufferLexer(
-      std::string(name), wat.data(), wat.size(), &errors);
+  std::unique_ptr<wabt::WastLexer> lexer =
+      wabt::WastLexer::CreateBufferLexer(std::string(name), wat.data(), wat.size(), &errors);
   wabt::Features features;
   features.enable_tail_call();
   wabt::WastParseOptions parse_options(features);

@@ -221,11 +221,13 @@ int main(int argc, char** argv) {
   wrun->add_option("--restart", wargs.restart, "permanent | transient (default) | temporary");
   // Collected here for --help and validation; their order is read from argv below.
   wrun->add_option("--send", ignored_sends, "TYPE_TAG:HEX, a message to deliver (repeatable)");
-  wrun->add_option("--send-file", ignored_files, "TYPE_TAG:PATH, a message whose payload is a file");
+  wrun->add_option("--send-file", ignored_files,
+                   "TYPE_TAG:PATH, a message whose payload is a file");
   wrun->callback([&] {
     for (int i = 1; i + 1 < argc; ++i) {
       std::string a = argv[i];
-      if (a == "--send" || a == "--send-file") wargs.sends.push_back({argv[++i], a == "--send-file"});
+      if (a == "--send" || a == "--send-file")
+        wargs.sends.push_back({argv[++i], a == "--send-file"});
     }
     code = pd::cli::wasm_run(wargs);
   });

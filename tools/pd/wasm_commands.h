@@ -12,7 +12,7 @@ int wasm_meter(const std::string& in, const std::string& out, std::optional<uint
 
 struct WasmRunArgs {
   std::string guest;
-  std::optional<uint64_t> fuel;      // meter the guest and grant this much per call
+  std::optional<uint64_t> fuel;  // meter the guest and grant this much per call
   std::optional<uint32_t> max_pages;
   std::string restart = "transient";
   // In command-line order: "TAG:HEX" (send) or "TAG:PATH" (send-file, is_file).

@@ -33,7 +33,9 @@ namespace pd {
 // envelope length other than 80) and kPdSendOutOfBounds (-2) come first; a send the engine
 // refused is -16 - its SendError's value (MailboxFull -16, ActorStopped -18, ...).
 inline constexpr int32_t kPdSendErrorBase = -16;
-inline constexpr int32_t pd_send_code(SendError e) { return kPdSendErrorBase - int32_t(e); }
+inline constexpr int32_t pd_send_code(SendError e) {
+  return kPdSendErrorBase - int32_t(e);
+}
 
 struct WasmActorConfig {
   std::shared_ptr<const WasmHost> host;
