@@ -15,8 +15,6 @@ AddrHash ContextImpl::parent() const {
 
 SendResult ContextImpl::send_raw(Envelope envelope, MessagePayload payload) {
   envelope.source = cell_.address();
-  if (envelope.payload_len == 0 && payload.is_serialized())
-    envelope.payload_len = uint32_t(payload.bytes().size());
   return core_.route(envelope, payload, cell_.slot);
 }
 

@@ -239,6 +239,8 @@ void EngineCore::flush_starting() {
 }
 
 SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slot) {
+  // Every path into a mailbox passes here: bytes always carry their length in the envelope.
+  if (e.payload_len == 0 && p.is_serialized()) e.payload_len = uint32_t(p.bytes().size());
   Cell* c = resolve(e.destination);
   if (c == nullptr) {
     if (e.destination == engine_address && e.is_response()) {

@@ -20,8 +20,6 @@ Expected<AddrHash, SpawnError> Engine::spawn(ChildSpec spec, std::string_view pa
 }
 
 SendResult Engine::send_raw(Envelope envelope, MessagePayload payload) {
-  if (envelope.payload_len == 0 && payload.is_serialized())
-    envelope.payload_len = uint32_t(payload.bytes().size());
   return core_->route(envelope, payload, detail::kNoSlot);
 }
 

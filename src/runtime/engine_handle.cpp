@@ -81,8 +81,6 @@ SendResult EngineHandle::send_raw(Envelope envelope, MessagePayload payload) {
       *channel_,
       [envelope, shared](detail::EngineCore& core) mutable -> SendResult {
         if (envelope.source.is_null()) envelope.source = core.engine_address;
-        if (envelope.payload_len == 0 && shared->is_serialized())
-          envelope.payload_len = uint32_t(shared->bytes().size());
         return core.route(envelope, *shared, detail::kNoSlot);
       },
       SendResult(Unexpected{SendError::Unbound}), SendResult(Unexpected{SendError::MailboxFull}));
