@@ -3,6 +3,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "plugin_send.h"
+
 namespace pd {
 
 namespace {
@@ -22,6 +24,7 @@ const std::vector<ExportRule>& abi_exports() {
       {"pd_actor_on_start", false, {{I32, I32}, {I32}}},
       {"pd_actor_on_stop", false, {{I32, I32, I32}, {}}},
       {"pd_alloc", false, {{I32}, {I32}}},
+      {"pd_abi_version", false, {{}, {I32}}},
   };
   return rules;
 }
@@ -83,16 +86,10 @@ int32_t WasmActor::send_from_guest(std::span<const uint8_t> envelope,
   if (current_ == nullptr) return kPdSendRefused;  // outside a lifecycle call: nobody to send as
   if (envelope.size() != Envelope::kSize) return kPdSendRefused;
   Envelope e = Envelope::read_from(envelope.data());
-  if (!config_.policy.allowed.empty() || !config_.policy.denied.empty()) {
-    if (!config_.policy.permits(current_->path_of(e.destination)))
-      return pd_send_code(SendError::PolicyViolation);
-  }
-  e.payload_len = uint32_t(payload.size());
-  e.source = current_->self();  // whatever the guest wrote there
-  if (config_.send_to) return config_.send_to(e, payload);
-  // send_raw assigns the message id (and sets the source again).
-  SendResult r = current_->send_raw(e, MessagePayload::serialized(payload));
-  return r ? kPdSendOk : pd_send_code(r.error());
+  if (!config_.send_to) return detail::plugin_send(*current_, config_.policy, e, payload);
+  auto checked = detail::checked_plugin_envelope(*current_, config_.policy, e, payload.size());
+  if (!checked) return checked.error();
+  return config_.send_to(*checked, payload);
 }
 
 WasmImports WasmActor::make_imports() {
@@ -118,6 +115,14 @@ HandlerResult WasmActor::on_start(ActorContext& ctx) {
   if (!inst)
     return Unexpected{ActorError::init("instantiation failed: " + to_string(inst.error()))};
   instance_ = std::move(inst).value();
+  if (config_.module->has_export("pd_abi_version")) {
+    auto r = call(ctx, "pd_abi_version", {});
+    if (!r) return Unexpected{map_error("pd_abi_version", r.error())};
+    if (int32_t v = first_i32(*r); v != kGuestAbiVersion)
+      return Unexpected{ActorError::init("the guest speaks ABI version " + std::to_string(v) +
+                                         "; this host speaks version " +
+                                         std::to_string(kGuestAbiVersion))};
+  }
   // One budget covers the whole lifecycle step: pd_actor_create and pd_actor_on_start here.
   if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
   if (config_.module->has_export("pd_actor_create")) {

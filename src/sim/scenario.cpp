@@ -8,9 +8,12 @@
 #include <set>
 #include <sstream>
 
+#include "../config/toml_reader.h"
 #include "behaviours.h"
 
 namespace pd {
+
+using config::Reader;
 
 std::string ScenarioError::to_string() const {
   std::string s = file;
@@ -38,101 +41,6 @@ std::map<std::string, ScenarioCheck>& registry() {
   };
   return checks;
 }
-
-struct Bad {
-  ScenarioError error;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const toml::node* n, std::string msg) const {
-    int line = n ? int(n->source().begin.line) : 0;
-    throw Bad{{file_, line, std::move(msg)}};
-  }
-
-  void only_keys(const toml::table& t, const std::set<std::string>& allowed,
-                 const std::string& where) const {
-    for (auto&& [k, v] : t) {
-      if (allowed.count(std::string(k.str()))) continue;
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      throw Bad{
-          {file_, int(k.source().begin.line),
-           "unknown key '" + std::string(k.str()) + "' in " + where + " (allowed: " + list + ")"}};
-    }
-  }
-
-  const toml::table* table(const toml::table& t, const char* key) const {
-    const toml::node* n = t.get(key);
-    if (!n) return nullptr;
-    if (!n->is_table()) fail(n, std::string("'") + key + "' must be a table");
-    return n->as_table();
-  }
-
-  double number(const toml::table& t, const char* key, double dflt) const {
-    const toml::node* n = t.get(key);
-    if (!n) return dflt;
-    if (auto i = n->value_exact<int64_t>()) return double(*i);
-    if (auto d = n->value_exact<double>()) return *d;
-    fail(n, std::string("'") + key + "' must be a number");
-  }
-  int64_t integer(const toml::table& t, const char* key, int64_t dflt) const {
-    const toml::node* n = t.get(key);
-    if (!n) return dflt;
-    auto i = n->value_exact<int64_t>();
-    if (!i) fail(n, std::string("'") + key + "' must be an integer");
-    return *i;
-  }
-  int64_t non_negative(const toml::table& t, const char* key, int64_t dflt) const {
-    int64_t v = integer(t, key, dflt);
-    if (v < 0) fail(t.get(key), std::string("'") + key + "' must not be negative");
-    return v;
-  }
-  double rate(const toml::table& t, const char* key) const {
-    double r = number(t, key, 0);
-    if (r < 0 || r > 1) fail(t.get(key), std::string("'") + key + "' must be between 0 and 1");
-    return r;
-  }
-  Duration millis(const toml::table& t, const char* key, Duration dflt) const {
-    if (!t.get(key)) return dflt;
-    double ms = number(t, key, 0);
-    if (ms < 0) fail(t.get(key), std::string("'") + key + "' must not be negative");
-    return Duration(int64_t(ms * 1e6));
-  }
-  std::string string(const toml::table& t, const char* key, std::string dflt) const {
-    const toml::node* n = t.get(key);
-    if (!n) return dflt;
-    auto s = n->value_exact<std::string>();
-    if (!s) fail(n, std::string("'") + key + "' must be a string");
-    return *s;
-  }
-  std::string path(const toml::table& t, const char* key, std::string dflt) const {
-    std::string p = string(t, key, dflt);
-    if (p.empty()) return p;
-    auto parsed = ActorPath::parse(p);
-    if (!parsed)
-      fail(t.get(key), std::string("'") + key + "' = \"" + p + "\" is not an actor path (" +
-                           pd::to_string(parsed.error()) + ")");
-    return p;
-  }
-  // An array of tables (the [[x]] form, or an inline array of inline tables).
-  template <class F>
-  void each_table(const toml::table& t, const char* key, F&& f) const {
-    const toml::node* n = t.get(key);
-    if (!n) return;
-    const toml::array* a = n->as_array();
-    if (!a) fail(n, std::string("'") + key + "' must be an array of tables");
-    for (const toml::node& e : *a) {
-      if (!e.is_table()) fail(&e, std::string("each '") + key + "' entry must be a table");
-      f(*e.as_table());
-    }
-  }
-
- private:
-  std::string file_;
-};
 
 void read_faults(const Reader& r, const toml::table& t, FaultPlan& f) {
   r.only_keys(t,
@@ -178,29 +86,10 @@ void read_faults(const Reader& r, const toml::table& t, FaultPlan& f) {
   });
 }
 
-RestartPolicy restart_policy(const Reader& r, const toml::table& t) {
-  std::string s = r.string(t, "restart", "permanent");
-  if (s == "permanent") return RestartPolicy::Permanent;
-  if (s == "transient") return RestartPolicy::Transient;
-  if (s == "temporary") return RestartPolicy::Temporary;
-  r.fail(t.get("restart"), "'restart' must be permanent, transient or temporary, not '" + s + "'");
-}
-
-SupervisionStrategy strategy(const Reader& r, const toml::table& t) {
-  std::string s = r.string(t, "strategy", "one-for-one");
-  if (s == "one-for-one") return SupervisionStrategy::OneForOne;
-  if (s == "one-for-all") return SupervisionStrategy::OneForAll;
-  if (s == "rest-for-one") return SupervisionStrategy::RestForOne;
-  r.fail(t.get("strategy"),
-         "'strategy' must be one-for-one, one-for-all or rest-for-one, not '" + s + "'");
-}
-
 ActorDecl read_actor(const Reader& r, const toml::table& t, const std::set<std::string>& declared) {
-  r.only_keys(
-      t,
-      {"name", "parent", "behaviour", "restart", "strategy", "max_restarts", "window_ms", "mailbox",
-       "shutdown_ms", "brutal", "target", "tag", "count", "interval_ms", "fail_rate"},
-      "an [[actor]]");
+  std::set<std::string> keys = config::child_policy_keys();
+  keys.insert({"name", "parent", "behaviour", "target", "tag", "count", "interval_ms", "fail_rate"});
+  r.only_keys(t, keys, "an [[actor]]");
   ActorDecl d;
   d.line = int(t.source().begin.line);
   d.name = r.string(t, "name", "");
@@ -217,20 +106,7 @@ ActorDecl read_actor(const Reader& r, const toml::table& t, const std::set<std::
     r.fail(t.get("behaviour") ? t.get("behaviour") : &t,
            "unknown behaviour '" + d.behaviour + "' (known: " + list + ")");
   }
-  d.policy.restart = restart_policy(r, t);
-  d.policy.strategy = strategy(r, t);
-  d.policy.intensity.max_restarts = uint32_t(r.non_negative(t, "max_restarts", 3));
-  d.policy.intensity.window = r.millis(t, "window_ms", std::chrono::seconds(5));
-  int64_t mailbox = r.integer(t, "mailbox", kMailboxCapacityDefault);
-  if (mailbox < 1 || mailbox > int64_t(kMailboxCapacityMax))
-    r.fail(t.get("mailbox"),
-           "'mailbox' must be between 1 and " + std::to_string(kMailboxCapacityMax));
-  d.policy.mailbox_capacity = uint32_t(mailbox);
-  if (t.get("brutal") && t.get("brutal")->value_exact<bool>().value_or(false))
-    d.policy.shutdown = ShutdownPolicy::brutal();
-  else
-    d.policy.shutdown =
-        ShutdownPolicy::with_timeout(r.millis(t, "shutdown_ms", std::chrono::seconds(5)));
+  config::read_child_policy(r, t, d.policy);
   d.target = r.path(t, "target", "");
   d.tag = std::to_string(r.non_negative(t, "tag", 0));
   d.count = uint64_t(r.non_negative(t, "count", 0));
@@ -267,7 +143,7 @@ Expected<Scenario, ScenarioError> Scenario::parse(const std::string& text,
       if (!declared.insert(path).second) r.fail(&t, "actor '" + path + "' is declared twice");
       s.actors.push_back(std::move(d));
     });
-    if (s.actors.empty()) throw Bad{{name, 0, "a scenario needs at least one [[actor]]"}};
+    if (s.actors.empty()) throw config::Bad{name, 0, "a scenario needs at least one [[actor]]"};
     if (const toml::table* inv = r.table(root, "invariants")) {
       r.only_keys(*inv, {"builtin", "checks"}, "[invariants]");
       if (const toml::node* b = inv->get("builtin")) {
@@ -297,8 +173,8 @@ Expected<Scenario, ScenarioError> Scenario::parse(const std::string& text,
   } catch (const toml::parse_error& e) {
     return Unexpected{
         ScenarioError{name, int(e.source().begin.line), std::string(e.description())}};
-  } catch (const Bad& b) {
-    return Unexpected{b.error};
+  } catch (const config::Bad& b) {
+    return Unexpected{ScenarioError{b.file, b.line, b.message}};
   }
 }
 

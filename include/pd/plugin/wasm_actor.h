@@ -29,6 +29,10 @@
 
 namespace pd {
 
+// The guest ABI this host speaks. A guest exporting pd_abi_version() -> i32 is refused (Init)
+// when it answers another version.
+inline constexpr int32_t kGuestAbiVersion = 1;
+
 // Codes pd_send returns to the guest. 0 is success; the host layer's kPdSendRefused (-1, an
 // envelope length other than 80) and kPdSendOutOfBounds (-2) come first; a send the engine
 // refused is -16 - its SendError's value (MailboxFull -16, ActorStopped -18, ...).
@@ -57,7 +61,8 @@ struct WasmActorConfig {
 
 // Checks the module against the guest ABI: memory exported; pd_actor_on_message with
 // (i32 state, i32 ctx, i32 env_ptr, i32 payload_ptr, i32 payload_len) -> i32; the optional
-// exports with their exact signatures. nullopt when it conforms, else what is wrong.
+// exports (pd_actor_create, pd_actor_on_start, pd_actor_on_stop, pd_alloc, pd_abi_version)
+// with their exact signatures. nullopt when it conforms, else what is wrong.
 std::optional<std::string> check_guest_abi(const WasmModule& module);
 
 class WasmActor final : public Actor {

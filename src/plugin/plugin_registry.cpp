@@ -1,0 +1,361 @@
+#include "pd/plugin/plugin_registry.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "native_library.h"
+#include "pd/plugin/wasm_actor.h"
+#include "pd/wasm/fuel_meter.h"
+
+namespace pd {
+
+namespace detail {
+
+// One loaded plugin. Immutable once loaded; factories and actors share it.
+struct LoadedPlugin {
+  PluginInfo info;  // live_actors filled in from `live` when asked
+  std::shared_ptr<const NativeLibrary> library;  // native
+  WasmActorConfig wasm;                           // wasm (host, module, fuel, limits, policy)
+  std::shared_ptr<LiveCount> live = std::make_shared<LiveCount>();
+
+  PluginInfo snapshot() const {
+    PluginInfo i = info;
+    i.live_actors = live->n.load(std::memory_order_relaxed);
+    return i;
+  }
+};
+
+struct RegistryState {
+  std::shared_ptr<const WasmHost> host;
+  mutable std::mutex mu;
+  std::map<std::string, std::shared_ptr<const LoadedPlugin>> by_name;
+  std::map<std::string, std::shared_ptr<const LoadedPlugin>> by_type;
+  // Names of plugins unloaded, by the types they provided: for errors that say why.
+  std::map<std::string, std::string> unloaded_types;
+};
+
+namespace {
+
+// A WasmActor that counts itself among its plugin's live actors.
+class CountedWasmActor final : public Actor {
+ public:
+  CountedWasmActor(const WasmActorConfig& config, std::shared_ptr<LiveCount> live)
+      : inner_(config), live_(std::move(live)) {
+    live_->n.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~CountedWasmActor() override { live_->n.fetch_sub(1, std::memory_order_relaxed); }
+  HandlerResult on_start(ActorContext& ctx) override { return inner_.on_start(ctx); }
+  HandlerResult on_message(ActorContext& ctx, const Envelope& e, MessagePayload& p) override {
+    return inner_.on_message(ctx, e, p);
+  }
+  void on_stop(ActorContext& ctx, const StopReason& r) override { inner_.on_stop(ctx, r); }
+
+ private:
+  WasmActor inner_;
+  std::shared_ptr<LiveCount> live_;
+};
+
+// What a factory makes when its type is gone: an actor whose start fails, saying why.
+class UnavailableActor final : public Actor {
+ public:
+  explicit UnavailableActor(std::string why) : why_(std::move(why)) {}
+  HandlerResult on_start(ActorContext&) override { return Unexpected{ActorError::init(why_)}; }
+  HandlerResult on_message(ActorContext&, const Envelope&, MessagePayload&) override {
+    return {};
+  }
+
+ private:
+  std::string why_;
+};
+
+PluginError error(PluginError::Kind kind, std::string file, std::string message) {
+  return PluginError{kind, std::move(file), std::move(message)};
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s.empty() ? "none" : s;
+}
+
+Expected<std::vector<uint8_t>, PluginError> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in)
+    return Unexpected{error(PluginError::Kind::LoadFailed, path,
+                            std::string("cannot open: ") + std::strerror(errno))};
+  std::streamoff size = in.tellg();
+  constexpr std::streamoff kModuleBytesMax = std::streamoff(256) << 20;
+  if (size < 0 || size > kModuleBytesMax)
+    return Unexpected{error(PluginError::Kind::LoadFailed, path,
+                            "size unknown or above 256 MiB")};
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), size))
+    return Unexpected{error(PluginError::Kind::LoadFailed, path, "cannot read")};
+  return bytes;
+}
+
+// The error for a type no plugin provides now.
+PluginError unknown_type(const RegistryState& s, const std::string& type) {
+  auto gone = s.unloaded_types.find(type);
+  if (gone != s.unloaded_types.end())
+    return error(PluginError::Kind::UnknownType, "",
+                 "actor type '" + type + "' belonged to plugin '" + gone->second +
+                     "', which was unloaded; load it again to spawn its actors");
+  std::vector<std::string> known;
+  for (const auto& [t, p] : s.by_type) known.push_back(t);
+  return error(PluginError::Kind::UnknownType, "",
+               "no loaded plugin provides actor type '" + type + "' (loaded types: " +
+                   joined(known) + ")");
+}
+
+Expected<void, PluginError> check_config(const LoadedPlugin& p, const std::string& type,
+                                         std::span<const uint8_t> config) {
+  if (p.info.kind == PluginKind::Wasm && !config.empty())
+    return Unexpected{error(PluginError::Kind::BadConfig, p.info.file,
+                            "actor type '" + type + "' is a WASM guest, and guest ABI v1 has " +
+                                "no way to hand it a config (" + std::to_string(config.size()) +
+                                " bytes given): send the config as its first message")};
+  return {};
+}
+
+std::unique_ptr<Actor> make_actor(const std::shared_ptr<const LoadedPlugin>& p,
+                                  const std::string& type, std::span<const uint8_t> config) {
+  if (p->info.kind == PluginKind::Wasm) return std::make_unique<CountedWasmActor>(p->wasm, p->live);
+  return std::make_unique<NativeActor>(p->library, type,
+                                       std::vector<uint8_t>(config.begin(), config.end()),
+                                       p->info.policy, p->live);
+}
+
+}  // namespace
+}  // namespace detail
+
+using detail::LoadedPlugin;
+
+PluginRegistry::PluginRegistry(std::shared_ptr<const WasmHost> host)
+    : state_(std::make_shared<detail::RegistryState>()) {
+  state_->host = host ? std::move(host) : std::shared_ptr<const WasmHost>(make_interp_host());
+}
+
+PluginRegistry::~PluginRegistry() = default;
+
+Expected<PluginInfo, PluginError> PluginRegistry::load_manifest(const std::string& path) {
+  auto m = PluginManifest::load(path);
+  if (!m) return Unexpected{m.error()};
+  return load(*m);
+}
+
+Expected<PluginInfo, PluginError> PluginRegistry::load(const PluginManifest& manifest) {
+  return manifest.kind == PluginKind::Wasm ? load_wasm(manifest.file, manifest.options)
+                                           : load_native(manifest.file, manifest.options);
+}
+
+namespace {
+
+// Adds `p` under its name and types, unless one of them is taken. Holds the lock.
+Expected<PluginInfo, PluginError> add(detail::RegistryState& s,
+                                      std::shared_ptr<const LoadedPlugin> p) {
+  const PluginInfo& info = p->info;
+  if (s.by_name.count(info.name))
+    return Unexpected{detail::error(PluginError::Kind::AlreadyLoaded, info.file,
+                                    "a plugin named '" + info.name + "' is loaded already (from " +
+                                        s.by_name[info.name]->info.file + "); unload it first")};
+  for (const std::string& t : info.actor_types) {
+    auto other = s.by_type.find(t);
+    if (other != s.by_type.end())
+      return Unexpected{detail::error(PluginError::Kind::AlreadyLoaded, info.file,
+                                      "actor type '" + t + "' is provided already by plugin '" +
+                                          other->second->info.name + "'")};
+  }
+  s.by_name[info.name] = p;
+  for (const std::string& t : info.actor_types) {
+    s.by_type[t] = p;
+    s.unloaded_types.erase(t);
+  }
+  return p->snapshot();
+}
+
+}  // namespace
+
+Expected<PluginInfo, PluginError> PluginRegistry::load_wasm(const std::string& path,
+                                                            PluginOptions options) {
+  auto bytes = detail::read_file(path);
+  if (!bytes) return Unexpected{bytes.error()};
+  auto p = std::make_shared<LoadedPlugin>();
+  PluginInfo& info = p->info;
+  info.kind = PluginKind::Wasm;
+  info.file = path;
+  info.name = options.name.empty() ? std::filesystem::path(path).stem().string() : options.name;
+  if (!ActorPath::valid_segment(info.name))
+    return Unexpected{detail::error(PluginError::Kind::ManifestInvalid, path,
+                                    "'" + info.name + "' cannot name a plugin: use letters, " +
+                                        "digits and . _ : -")};
+  info.version = options.version.empty() ? "0" : options.version;
+  if (options.actor_types.size() > 1)
+    return Unexpected{detail::error(PluginError::Kind::ManifestInvalid, path,
+                                    "a WASM plugin is one module, one actor type; " +
+                                        std::to_string(options.actor_types.size()) + " given")};
+  info.actor_types = {options.actor_types.empty() ? info.name : options.actor_types[0]};
+  info.fuel_per_call = options.fuel_per_call;
+  info.max_memory_pages = options.max_memory_pages;
+  info.policy = options.policy ? *options.policy : NamespacePolicy::for_plugin(info.name);
+
+  auto module = state_->host->compile(*bytes);
+  if (!module)
+    return Unexpected{detail::error(PluginError::Kind::WasmError, path, to_string(module.error()))};
+  if (auto what = check_guest_abi(**module))
+    return Unexpected{
+        detail::error(PluginError::Kind::AbiMismatch, path, "not a Palladium guest: " + *what)};
+  if (options.fuel_per_call > 0 && !(*module)->is_metered()) {
+    auto metered = meter_module(*bytes);
+    if (!metered)
+      return Unexpected{detail::error(PluginError::Kind::WasmError, path,
+                                      std::string("cannot meter it for fuel: ") +
+                                          to_string(metered.error().kind) + ": " +
+                                          metered.error().message)};
+    module = state_->host->compile(*metered);
+    if (!module)
+      return Unexpected{detail::error(PluginError::Kind::WasmError, path,
+                                      "the metered module does not compile: " +
+                                          to_string(module.error()))};
+  }
+  p->wasm.host = state_->host;
+  p->wasm.module = *module;
+  p->wasm.fuel_per_call = options.fuel_per_call;
+  p->wasm.limits.max_memory_pages = options.max_memory_pages;
+  p->wasm.limits.max_call_depth = options.max_call_depth;
+  p->wasm.policy = info.policy;
+
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return add(*state_, std::move(p));
+}
+
+Expected<PluginInfo, PluginError> PluginRegistry::load_native(const std::string& path,
+                                                              PluginOptions options) {
+  std::error_code ec;
+  std::string canonical = std::filesystem::weakly_canonical(path, ec).string();
+  if (ec) canonical = path;
+  {
+    // dlopen of a library that is open already returns the same one: its pd_plugin_init would
+    // run a second time over the state the first load set up.
+    std::lock_guard<std::mutex> lock(state_->mu);
+    for (const auto& [name, p] : state_->by_name)
+      if (p->library && p->library->path() == canonical)
+        return Unexpected{detail::error(PluginError::Kind::AlreadyLoaded, path,
+                                        "this library is loaded already, as plugin '" + name +
+                                            "'")};
+  }
+  if (!std::filesystem::exists(canonical, ec))
+    return Unexpected{detail::error(PluginError::Kind::LoadFailed, path, "no such file")};
+  auto lib = detail::NativeLibrary::open(canonical);
+  if (!lib) {
+    PluginError e = lib.error();
+    e.file = path;
+    return Unexpected{std::move(e)};
+  }
+  auto p = std::make_shared<LoadedPlugin>();
+  PluginInfo& info = p->info;
+  info.kind = PluginKind::Native;
+  info.file = path;
+  info.name = (*lib)->name();
+  info.abi_version = (*lib)->abi_version();
+  if (!options.name.empty() && options.name != info.name)
+    return Unexpected{detail::error(PluginError::Kind::ManifestInvalid, path,
+                                    "the manifest names the plugin '" + options.name +
+                                        "' but the library calls itself '" + info.name + "'")};
+  info.version = (*lib)->version();
+  if (!options.version.empty() && !info.version.empty() && options.version != info.version)
+    return Unexpected{detail::error(PluginError::Kind::ManifestInvalid, path,
+                                    "the manifest says version " + options.version +
+                                        " but the library is version " + info.version)};
+  if (info.version.empty()) info.version = options.version;
+  const std::vector<std::string>& offered = (*lib)->actor_types();
+  if (options.actor_types.empty()) {
+    info.actor_types = offered;
+  } else {
+    for (const std::string& t : options.actor_types)
+      if (std::find(offered.begin(), offered.end(), t) == offered.end())
+        return Unexpected{detail::error(PluginError::Kind::UnknownType, path,
+                                        "the manifest lists actor type '" + t +
+                                            "', which the library does not provide (it has: " +
+                                            detail::joined(offered) + ")")};
+    info.actor_types = options.actor_types;
+  }
+  info.policy = options.policy ? *options.policy : NamespacePolicy::for_plugin(info.name);
+  p->library = *lib;
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return add(*state_, std::move(p));
+}
+
+std::vector<PluginInfo> PluginRegistry::list() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  std::vector<PluginInfo> out;
+  for (const auto& [name, p] : state_->by_name) out.push_back(p->snapshot());
+  return out;
+}
+
+std::optional<PluginInfo> PluginRegistry::info(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  auto it = state_->by_name.find(name);
+  if (it == state_->by_name.end()) return std::nullopt;
+  return it->second->snapshot();
+}
+
+Expected<std::unique_ptr<Actor>, PluginError> PluginRegistry::create_actor(
+    const std::string& type_name, std::span<const uint8_t> config) const {
+  std::shared_ptr<const LoadedPlugin> p;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    auto it = state_->by_type.find(type_name);
+    if (it == state_->by_type.end()) return Unexpected{detail::unknown_type(*state_, type_name)};
+    p = it->second;
+  }
+  if (auto ok = detail::check_config(*p, type_name, config); !ok) return Unexpected{ok.error()};
+  return detail::make_actor(p, type_name, config);
+}
+
+Expected<ActorFactory, PluginError> PluginRegistry::actor_factory(
+    const std::string& type_name, std::vector<uint8_t> config) const {
+  auto first = create_actor(type_name, config);  // refuse an unknown type or bad config now
+  if (!first) return Unexpected{first.error()};
+  std::shared_ptr<detail::RegistryState> state = state_;
+  return ActorFactory([state, type_name, config]() -> std::unique_ptr<Actor> {
+    std::shared_ptr<const LoadedPlugin> p;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      auto it = state->by_type.find(type_name);
+      if (it == state->by_type.end())
+        return std::make_unique<detail::UnavailableActor>(
+            detail::unknown_type(*state, type_name).to_string());
+      p = it->second;
+    }
+    if (auto ok = detail::check_config(*p, type_name, config); !ok)
+      return std::make_unique<detail::UnavailableActor>(ok.error().to_string());
+    return detail::make_actor(p, type_name, config);
+  });
+}
+
+Expected<UnloadReport, PluginError> PluginRegistry::unload(const std::string& name) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  auto it = state_->by_name.find(name);
+  if (it == state_->by_name.end()) {
+    std::vector<std::string> loaded;
+    for (const auto& [n, p] : state_->by_name) loaded.push_back(n);
+    return Unexpected{detail::error(PluginError::Kind::NotLoaded, "",
+                                    "no plugin named '" + name + "' is loaded (loaded: " +
+                                        detail::joined(loaded) + ")")};
+  }
+  std::shared_ptr<const LoadedPlugin> p = it->second;
+  state_->by_name.erase(it);
+  for (const std::string& t : p->info.actor_types) {
+    state_->by_type.erase(t);
+    state_->unloaded_types[t] = name;
+  }
+  return UnloadReport{name, p->live->n.load(std::memory_order_relaxed)};
+}
+
+}  // namespace pd
