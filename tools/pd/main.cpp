@@ -1,4 +1,5 @@
-// pd: the command-line front of Palladium. This build has `pd sim run` (deterministic
+// pd: the command-line front of Palladium. This build has `pd run` (an engine from a TOML
+// config: plugins, a supervised tree, initial messages), `pd sim run` (deterministic
 // simulation of a scenario), `pd wasm meter`, `pd wasm run` and `pd version`; the rest of the
 // CLI arrives with its issues.
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "pd/sim/scenario.h"
+#include "run_command.h"
 #include "wasm_commands.h"
 
 namespace {
@@ -186,6 +188,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.add_subcommand("version", "print the version")->callback([] { std::printf("pd 0.1.0\n"); });
 
+  CLI::App* prun = app.add_subcommand(
+      "run", "start an engine from a TOML config: plugins, a supervised tree, messages");
+  std::string run_file;
+  prun->add_option("config", run_file, "the run config (see examples/run/demo.toml)")->required();
+  int code = 0;
+  prun->callback([&] { code = pd::cli::run_config(run_file); });
+
   CLI::App* sim = app.add_subcommand("sim", "deterministic simulation");
   sim->require_subcommand(1);
   CLI::App* run =
@@ -198,7 +207,6 @@ int main(int argc, char** argv) {
   run->add_flag("--json", json, "one JSON object per run on stdout");
   run->add_option("--trace", trace, "write the run's readable trace to this file");
   run->get_option("--seed")->excludes(run->get_option("--seeds"));
-  int code = 0;
   run->callback([&] { code = sim_run(file, seed, seeds, json, trace); });
 
   CLI::App* wasm = app.add_subcommand("wasm", "WebAssembly guests");
