@@ -1,5 +1,6 @@
 #include "pd/plugin/plugin_registry.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -305,37 +306,39 @@ std::optional<PluginInfo> PluginRegistry::info(const std::string& name) const {
   return it->second->snapshot();
 }
 
-Expected<std::unique_ptr<Actor>, PluginError> PluginRegistry::create_actor(
-    const std::string& type_name, std::span<const uint8_t> config) const {
+namespace {
+
+// The plugin providing `type`, if it can take `config`.
+Expected<std::shared_ptr<const LoadedPlugin>, PluginError> resolve(
+    const detail::RegistryState& s, const std::string& type, std::span<const uint8_t> config) {
   std::shared_ptr<const LoadedPlugin> p;
   {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    auto it = state_->by_type.find(type_name);
-    if (it == state_->by_type.end()) return Unexpected{detail::unknown_type(*state_, type_name)};
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.by_type.find(type);
+    if (it == s.by_type.end()) return Unexpected{detail::unknown_type(s, type)};
     p = it->second;
   }
-  if (auto ok = detail::check_config(*p, type_name, config); !ok) return Unexpected{ok.error()};
-  return detail::make_actor(p, type_name, config);
+  if (auto ok = detail::check_config(*p, type, config); !ok) return Unexpected{ok.error()};
+  return p;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Actor>, PluginError> PluginRegistry::create_actor(
+    const std::string& type_name, std::span<const uint8_t> config) const {
+  auto p = resolve(*state_, type_name, config);
+  if (!p) return Unexpected{p.error()};
+  return detail::make_actor(*p, type_name, config);
 }
 
 Expected<ActorFactory, PluginError> PluginRegistry::actor_factory(
     const std::string& type_name, std::vector<uint8_t> config) const {
-  auto first = create_actor(type_name, config);  // refuse an unknown type or bad config now
-  if (!first) return Unexpected{first.error()};
+  if (auto now = resolve(*state_, type_name, config); !now) return Unexpected{now.error()};
   std::shared_ptr<detail::RegistryState> state = state_;
   return ActorFactory([state, type_name, config]() -> std::unique_ptr<Actor> {
-    std::shared_ptr<const LoadedPlugin> p;
-    {
-      std::lock_guard<std::mutex> lock(state->mu);
-      auto it = state->by_type.find(type_name);
-      if (it == state->by_type.end())
-        return std::make_unique<detail::UnavailableActor>(
-            detail::unknown_type(*state, type_name).to_string());
-      p = it->second;
-    }
-    if (auto ok = detail::check_config(*p, type_name, config); !ok)
-      return std::make_unique<detail::UnavailableActor>(ok.error().to_string());
-    return detail::make_actor(p, type_name, config);
+    auto p = resolve(*state, type_name, config);
+    if (!p) return std::make_unique<detail::UnavailableActor>(p.error().to_string());
+    return detail::make_actor(*p, type_name, config);
   });
 }
 
