@@ -1,6 +1,14 @@
 #include "native_library.h"
 
 #include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "plugin_send.h"
 
@@ -12,19 +20,66 @@ PluginError error(PluginError::Kind kind, const std::string& path, std::string m
   return PluginError{kind, path, std::move(message)};
 }
 
+// dlopen hands back the library already in memory when the same file (by path or inode) is
+// open, so a second load would share the first one's code and globals: init twice over one
+// state, the first load's shutdown under the second one's feet, a rebuilt file never read.
+// Each load therefore opens a private copy of the file's bytes in an anonymous memory file.
+// The fd stays open as long as the library is loaded: dlopen recognises a library it has by
+// its path too, and a closed fd's number (so its /proc path) is soon someone else's.
+struct PrivateCopy {
+  void* handle;
+  int fd;
+};
+
+Expected<PrivateCopy, PluginError> open_private_copy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Unexpected{error(PluginError::Kind::LoadFailed, path,
+                            std::string("cannot open: ") + std::strerror(errno))};
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string name = "pd-plugin:" + std::filesystem::path(path).filename().string();
+  int fd = memfd_create(name.c_str(), MFD_CLOEXEC);
+  if (fd < 0)
+    return Unexpected{error(PluginError::Kind::LoadFailed, path,
+                            std::string("memfd_create: ") + std::strerror(errno))};
+  size_t written = 0;
+  while (written < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      return Unexpected{error(PluginError::Kind::LoadFailed, path,
+                              std::string("copying it to memory: ") + std::strerror(err))};
+    }
+    written += size_t(n);
+  }
+  // RTLD_LOCAL: two plugins may both define pd_actor_create; each is resolved in its own
+  // library. RTLD_NOW: an unresolved symbol is a load error now, not a crash mid-message.
+  std::string fd_path = "/proc/self/fd/" + std::to_string(fd);
+  void* handle = dlopen(fd_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    ::close(fd);
+    const char* why = dlerror();
+    std::string reason = why ? why : "dlopen failed";
+    // dlerror names the /proc path of the copy; the user knows the file by its own name.
+    if (size_t at = reason.find(fd_path); at != std::string::npos)
+      reason.replace(at, fd_path.size(), path);
+    return Unexpected{error(PluginError::Kind::LoadFailed, path, reason)};
+  }
+  return PrivateCopy{handle, fd};
+}
+
 }  // namespace
 
 Expected<std::shared_ptr<NativeLibrary>, PluginError> NativeLibrary::open(
     const std::string& path) {
-  // RTLD_LOCAL: two plugins may both define pd_actor_create; each is resolved in its own
-  // library. RTLD_NOW: an unresolved symbol is a load error now, not a crash mid-message.
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    const char* why = dlerror();
-    return Unexpected{error(PluginError::Kind::LoadFailed, path, why ? why : "dlopen failed")};
-  }
+  auto opened = open_private_copy(path);
+  if (!opened) return Unexpected{opened.error()};
+  void* handle = opened->handle;
   std::shared_ptr<NativeLibrary> lib(new NativeLibrary());
   lib->handle_ = handle;  // from here on, the destructor closes it
+  lib->copy_fd_ = opened->fd;
   lib->path_ = path;
   auto find = [&](const char* symbol) { return dlsym(handle, symbol); };
   void* init = find("pd_plugin_init");
@@ -90,6 +145,7 @@ Expected<std::shared_ptr<NativeLibrary>, PluginError> NativeLibrary::open(
 NativeLibrary::~NativeLibrary() {
   if (shutdown_) shutdown_();
   if (handle_) dlclose(handle_);
+  if (copy_fd_ >= 0) ::close(copy_fd_);
 }
 
 const PdHostVtable NativeActor::kVtable = {PD_ABI_VERSION, &NativeActor::host_send,

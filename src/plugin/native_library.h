@@ -39,6 +39,7 @@ class NativeLibrary {
  private:
   NativeLibrary() = default;
   void* handle_ = nullptr;
+  int copy_fd_ = -1;  // the private copy dlopen mapped (see open_private_copy)
   pd_plugin_shutdown_fn shutdown_ = nullptr;
   std::string path_, name_, version_;
   uint32_t abi_version_ = 0;

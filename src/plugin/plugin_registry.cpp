@@ -157,9 +157,11 @@ Expected<PluginInfo, PluginError> PluginRegistry::load(const PluginManifest& man
 
 namespace {
 
-// Adds `p` under its name and types, unless one of them is taken. Holds the lock.
+// Adds `p` under its name and types, unless one of them is taken. Called with the lock held;
+// the caller keeps `p`, so a refused plugin is let go (its library shut down) after the lock
+// is released.
 Expected<PluginInfo, PluginError> add(detail::RegistryState& s,
-                                      std::shared_ptr<const LoadedPlugin> p) {
+                                      const std::shared_ptr<const LoadedPlugin>& p) {
   const PluginInfo& info = p->info;
   if (s.by_name.count(info.name))
     return Unexpected{detail::error(PluginError::Kind::AlreadyLoaded, info.file,
@@ -201,6 +203,13 @@ Expected<PluginInfo, PluginError> PluginRegistry::load_wasm(const std::string& p
                                     "a WASM plugin is one module, one actor type; " +
                                         std::to_string(options.actor_types.size()) + " given")};
   info.actor_types = {options.actor_types.empty() ? info.name : options.actor_types[0]};
+  if (options.max_memory_pages < 1 || options.max_memory_pages > kWasmPagesMax ||
+      options.max_call_depth < 1)
+    return Unexpected{detail::error(
+        PluginError::Kind::ManifestInvalid, path,
+        "max_memory_pages must be between 1 and " + std::to_string(kWasmPagesMax) +
+            " and max_call_depth at least 1 (got " + std::to_string(options.max_memory_pages) +
+            " and " + std::to_string(options.max_call_depth) + ")")};
   info.fuel_per_call = options.fuel_per_call;
   info.max_memory_pages = options.max_memory_pages;
   info.policy = options.policy ? *options.policy : NamespacePolicy::for_plugin(info.name);
@@ -232,11 +241,16 @@ Expected<PluginInfo, PluginError> PluginRegistry::load_wasm(const std::string& p
   p->wasm.policy = info.policy;
 
   std::lock_guard<std::mutex> lock(state_->mu);
-  return add(*state_, std::move(p));
+  return add(*state_, p);
 }
 
 Expected<PluginInfo, PluginError> PluginRegistry::load_native(const std::string& path,
                                                               PluginOptions options) {
+  if (options.fuel_per_call != 0 || options.max_memory_pages != PluginOptions{}.max_memory_pages ||
+      options.max_call_depth != PluginOptions{}.max_call_depth)
+    return Unexpected{detail::error(PluginError::Kind::ManifestInvalid, path,
+                                    "fuel, max_memory_pages and max_call_depth apply to WASM "
+                                    "plugins; a native plugin runs unsandboxed")};
   std::error_code ec;
   std::string canonical = std::filesystem::weakly_canonical(path, ec).string();
   if (ec) canonical = path;
@@ -289,7 +303,7 @@ Expected<PluginInfo, PluginError> PluginRegistry::load_native(const std::string&
   info.policy = options.policy ? *options.policy : NamespacePolicy::for_plugin(info.name);
   p->library = *lib;
   std::lock_guard<std::mutex> lock(state_->mu);
-  return add(*state_, std::move(p));
+  return add(*state_, p);
 }
 
 std::vector<PluginInfo> PluginRegistry::list() const {
@@ -343,6 +357,7 @@ Expected<ActorFactory, PluginError> PluginRegistry::actor_factory(
 }
 
 Expected<UnloadReport, PluginError> PluginRegistry::unload(const std::string& name) {
+  std::shared_ptr<const LoadedPlugin> p;  // let go after the lock: shutdown may take a while
   std::lock_guard<std::mutex> lock(state_->mu);
   auto it = state_->by_name.find(name);
   if (it == state_->by_name.end()) {
@@ -352,7 +367,7 @@ Expected<UnloadReport, PluginError> PluginRegistry::unload(const std::string& na
                                     "no plugin named '" + name + "' is loaded (loaded: " +
                                         detail::joined(loaded) + ")")};
   }
-  std::shared_ptr<const LoadedPlugin> p = it->second;
+  p = it->second;
   state_->by_name.erase(it);
   for (const std::string& t : p->info.actor_types) {
     state_->by_type.erase(t);
