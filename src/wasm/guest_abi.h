@@ -52,6 +52,12 @@ Expected<void, WasmError> check_limits(const WasmLimits& limits);
 Expected<void, WasmError> check_value_stack(uint64_t largest_frame_slots, uint32_t function_index,
                                             const WasmLimits& limits);
 
+// Instantiation error when a memory's initial pages or a table's initial elements exceed the
+// limits (the same words in every backend).
+Expected<void, WasmError> check_initial_sizes(std::span<const uint64_t> memory_pages,
+                                              std::span<const uint64_t> table_elements,
+                                              const WasmLimits& limits);
+
 // MemoryAccess error when [offset, offset + length) is not inside a memory of memory_size
 // bytes. `op` names the access ("memory_read").
 std::optional<WasmError> check_memory_range(std::string_view op, uint64_t offset, uint64_t length,

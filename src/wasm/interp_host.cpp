@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "guest_abi.h"
+#include "module_info.h"
 #include "pd/wasm/fuel_meter.h"
 #include "pd/wasm/wasm_host.h"
 #include "wabt_interp.h"
@@ -299,6 +300,29 @@ class InterpHost final : public WasmHost {
 };
 
 }  // namespace
+
+namespace detail {
+
+Expected<ModuleInfo, WasmError> decode_module(std::span<const uint8_t> wasm) {
+  wi::Diagnostic diagnostic;
+  auto compiled = wi::Module::compile(wasm.data(), wasm.size(), &diagnostic);
+  if (!compiled) {
+    std::optional<uint64_t> offset;
+    if (diagnostic.has_offset) offset = diagnostic.offset;
+    return Unexpected{
+        WasmError::compile(describe_compile_error(wasm, diagnostic.message, offset))};
+  }
+  ModuleInfo info;
+  info.imports = public_imports(*compiled);
+  info.exports = public_exports(*compiled);
+  info.memory_initial_pages = compiled->memory_initial_pages();
+  info.table_initial_elements = compiled->table_initial_elements();
+  info.largest_frame_slots = compiled->largest_frame_slots();
+  info.largest_frame_function = compiled->largest_frame_function();
+  return info;
+}
+
+}  // namespace detail
 
 std::unique_ptr<WasmHost> make_interp_host() {
   return std::make_unique<InterpHost>();

@@ -470,6 +470,18 @@ bool Instance::call(size_t export_index, const std::vector<Val>& args, std::vect
   return true;
 }
 
+std::vector<uint64_t> Module::memory_initial_pages() const {
+  std::vector<uint64_t> out;
+  for (const auto& m : data_->desc.memories) out.push_back(m.type.limits.initial);
+  return out;
+}
+
+std::vector<uint64_t> Module::table_initial_elements() const {
+  std::vector<uint64_t> out;
+  for (const auto& t : data_->desc.tables) out.push_back(t.type.limits.initial);
+  return out;
+}
+
 MemoryView Instance::memory() const {
   const InstanceState& s = *state_;
   if (!s.memory) return {};

@@ -64,6 +64,9 @@ class Module {
   // index (in the function index space) of the first function that has it.
   uint64_t largest_frame_slots() const;
   uint32_t largest_frame_function() const;
+  // Initial sizes of the memories (pages) and tables (elements) the module defines or imports.
+  std::vector<uint64_t> memory_initial_pages() const;
+  std::vector<uint64_t> table_initial_elements() const;
 
  private:
   friend class Instance;

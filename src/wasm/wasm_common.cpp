@@ -386,6 +386,24 @@ Expected<void, WasmError> check_value_stack(uint64_t largest_frame_slots, uint32
       std::to_string(limits.value_stack_slots))};
 }
 
+Expected<void, WasmError> check_initial_sizes(std::span<const uint64_t> memory_pages,
+                                              std::span<const uint64_t> table_elements,
+                                              const WasmLimits& limits) {
+  for (size_t i = 0; i < memory_pages.size(); ++i)
+    if (memory_pages[i] > limits.max_memory_pages)
+      return Unexpected{WasmError::instantiation(
+          "cannot instantiate the module: memory " + std::to_string(i) + " starts at " +
+          std::to_string(memory_pages[i]) + " pages (" + std::to_string(memory_pages[i] * 65536) +
+          " bytes), above max_memory_pages " + std::to_string(limits.max_memory_pages))};
+  for (size_t i = 0; i < table_elements.size(); ++i)
+    if (table_elements[i] > limits.max_table_elements)
+      return Unexpected{WasmError::instantiation(
+          "cannot instantiate the module: table " + std::to_string(i) + " starts at " +
+          std::to_string(table_elements[i]) + " elements, above max_table_elements " +
+          std::to_string(limits.max_table_elements))};
+  return {};
+}
+
 std::optional<WasmError> check_memory_range(std::string_view op, uint64_t offset, uint64_t length,
                                             uint64_t memory_size) {
   if (offset <= memory_size && length <= memory_size - offset) return std::nullopt;

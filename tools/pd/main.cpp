@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
   wrun->add_option("--fuel", wargs.fuel, "meter the guest; fuel granted per call");
   wrun->add_option("--max-pages", wargs.max_pages, "memory limit in 64 KiB pages");
   wrun->add_option("--restart", wargs.restart, "permanent | transient (default) | temporary");
+  wrun->add_option("--backend", wargs.backend, "interp (default) | aot | auto");
   // Collected here for --help and validation; their order is read from argv below.
   wrun->add_option("--send", ignored_sends, "TYPE_TAG:HEX, a message to deliver (repeatable)");
   wrun->add_option("--send-file", ignored_files,

@@ -12,6 +12,7 @@
 #include "pd/reactor/sim_reactor.h"
 #include "pd/runtime/engine.h"
 #include "pd/wasm/fuel_meter.h"
+#include "pd/wasm/wasm_backend.h"
 
 namespace pd::cli {
 
@@ -131,9 +132,9 @@ int wasm_run(const WasmRunArgs& args) {
   }
 
   std::vector<uint8_t> bytes = read_file(args.guest);
-  std::shared_ptr<const WasmHost> host = make_interp_host();
+  auto backend = parse_wasm_backend(args.backend);
+  if (!backend) fail("--backend: " + backend.error());
   WasmActorConfig config;
-  config.host = host;
   if (args.fuel) {
     if (*args.fuel == 0 || *args.fuel > uint64_t(INT64_MAX))
       fail("--fuel must be between 1 and " + std::to_string(INT64_MAX));
@@ -144,10 +145,13 @@ int wasm_run(const WasmRunArgs& args) {
       fail(args.guest + ": " + metered.error().message);  // already metered: used as it is
     config.fuel_per_call = *args.fuel;
   }
-  auto module = host->compile(bytes);
-  if (!module) fail(args.guest + ": " + to_string(module.error()));
-  if (auto what = check_guest_abi(**module)) fail(args.guest + ": not a Palladium guest: " + *what);
-  config.module = *module;
+  auto compiled = compile_on(*backend, bytes);
+  if (!compiled) fail(args.guest + ": " + to_string(compiled.error()));
+  if (*backend == WasmBackend::Auto) std::fprintf(stderr, "pd wasm run: %s\n", compiled->note.c_str());
+  if (auto what = check_guest_abi(*compiled->module))
+    fail(args.guest + ": not a Palladium guest: " + *what);
+  config.host = compiled->host;
+  config.module = compiled->module;
   if (args.max_pages) config.limits.max_memory_pages = *args.max_pages;
   config.send_to = [](const Envelope& e, std::span<const uint8_t> payload) {
     emit({{"event", "sent"},

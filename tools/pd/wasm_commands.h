@@ -15,6 +15,7 @@ struct WasmRunArgs {
   std::optional<uint64_t> fuel;  // meter the guest and grant this much per call
   std::optional<uint32_t> max_pages;
   std::string restart = "transient";
+  std::string backend = "interp";  // interp | aot | auto
   // In command-line order: "TAG:HEX" (send) or "TAG:PATH" (send-file, is_file).
   struct Send {
     std::string spec;

@@ -1,0 +1,35 @@
+// Private to the aot backend: the C glue compiled next to a module's wasm2c output. It gives
+// the module the guest ABI's imports (calling back into the host through a table of function
+// pointers), one thunk per exported function (arguments and results as 64-bit patterns, so
+// the host can call any number signature), and the entry points the host resolves with dlsym:
+// pd_aot_glue_version, pd_aot_instance_size, pd_aot_export_count, pd_aot_export_name,
+// pd_aot_instantiate, pd_aot_call, pd_aot_free, pd_aot_memory, pd_aot_fuel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "module_info.h"
+
+namespace pd::detail {
+
+inline constexpr uint32_t kAotGlueVersion = 1;
+// The name wasm2c is given for every module (its symbols are hidden in each shared object).
+inline constexpr const char* kAotModuleName = "pdm";
+// The trap code of a host function that failed (its message is the host's).
+inline constexpr int kAotTrapHost = 64;
+
+// The callbacks the glue's imports call; layout shared with the generated C.
+struct AotHostTable {
+  uint32_t (*send)(void* user, uint32_t env_ptr, uint32_t env_len, uint32_t payload_ptr,
+                   uint32_t payload_len, int* trapped);
+  uint64_t (*now_micros)(void* user, int* trapped);
+  void (*log)(void* user, uint32_t level, uint32_t msg_ptr, uint32_t msg_len, int* trapped);
+};
+
+// The glue for a module whose wasm2c header (generated with -n pdm) is `header`. An error
+// names what in the header it could not read.
+Expected<std::string, std::string> generate_aot_glue(const std::string& header,
+                                                     const ModuleInfo& info);
+
+}  // namespace pd::detail

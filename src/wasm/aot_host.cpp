@@ -1,0 +1,341 @@
+// The aot backend: WasmHost / WasmModule / WasmInstance over shared objects built by
+// aot_toolchain (wasm2c + the C compiler) and run with the runtime of aot_runtime/.
+//
+// How limits are enforced here
+//   - Memory: the runtime clamps each memory's maximum to max_memory_pages when the instance
+//     allocates it; memory.grow past it returns -1. Memory is allocated to its current size
+//     (no guard regions) and every access is bounds-checked by the generated code. An initial
+//     size above the limit refuses to instantiate, as in the interpreter.
+//   - Call depth: the generated code counts frames in a thread-local and traps at the
+//     instance's max_call_depth; host functions count as frames, as in the interpreter.
+//   - Value stack: the interpreter's check, before instantiation, so both backends refuse the
+//     same modules (native frames are bounded by it too).
+//   - Fuel: the metered module's exported pd_fuel global, read and written in place.
+#include <dlfcn.h>
+#include <wasm-rt.h>  // WABT: the layout of wasm_rt_memory_t, the trap codes
+
+#include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "aot_glue.h"
+#include "aot_toolchain.h"
+#include "guest_abi.h"
+#include "pd/wasm/aot_host.h"
+#include "pd/wasm/fuel_meter.h"
+
+namespace pd {
+namespace {
+
+constexpr std::string_view kHostName = "aot";
+
+// The entry points of a compiled module (see aot_glue.h).
+struct AotEntries {
+  size_t (*instance_size)();
+  uint32_t (*export_count)();
+  const char* (*export_name)(uint32_t);
+  int (*instantiate)(void*, const detail::AotHostTable*, void*, uint32_t, uint32_t, uint32_t);
+  int (*call)(void*, uint32_t, const uint64_t*, uint64_t*, uint32_t);
+  void (*free)(void*);
+  wasm_rt_memory_t* (*memory)(void*);
+  uint64_t* (*fuel)(void*);
+};
+
+// One shared object, opened once per process and kept (a module's code must outlive every
+// instance; the cache of them is small: one entry per distinct module).
+class AotLibrary {
+ public:
+  static Expected<std::shared_ptr<const AotLibrary>, WasmError> open(const std::string& path) {
+    static std::mutex mu;
+    static std::map<std::string, std::weak_ptr<const AotLibrary>> open_libraries;
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = open_libraries.find(path); it != open_libraries.end())
+      if (auto lib = it->second.lock()) return lib;
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      const char* why = dlerror();
+      return Unexpected{WasmError::compile("cannot load the compiled module " + path + ": " +
+                                           (why ? why : "dlopen failed"))};
+    }
+    std::shared_ptr<AotLibrary> lib(new AotLibrary(handle));
+    auto version = reinterpret_cast<uint32_t (*)()>(dlsym(handle, "pd_aot_glue_version"));
+    AotEntries& e = lib->entries_;
+    e.instance_size = reinterpret_cast<size_t (*)()>(dlsym(handle, "pd_aot_instance_size"));
+    e.export_count = reinterpret_cast<uint32_t (*)()>(dlsym(handle, "pd_aot_export_count"));
+    e.export_name = reinterpret_cast<const char* (*)(uint32_t)>(dlsym(handle, "pd_aot_export_name"));
+    e.instantiate = reinterpret_cast<decltype(e.instantiate)>(dlsym(handle, "pd_aot_instantiate"));
+    e.call = reinterpret_cast<decltype(e.call)>(dlsym(handle, "pd_aot_call"));
+    e.free = reinterpret_cast<void (*)(void*)>(dlsym(handle, "pd_aot_free"));
+    e.memory = reinterpret_cast<decltype(e.memory)>(dlsym(handle, "pd_aot_memory"));
+    e.fuel = reinterpret_cast<uint64_t* (*)(void*)>(dlsym(handle, "pd_aot_fuel"));
+    if (!version || version() != detail::kAotGlueVersion || !e.instance_size || !e.export_count ||
+        !e.export_name || !e.instantiate || !e.call || !e.free || !e.memory || !e.fuel)
+      return Unexpected{WasmError::compile(path + " is not a module compiled by this version "
+                                                  "of the aot backend (remove it to rebuild)")};
+    open_libraries[path] = lib;
+    return std::shared_ptr<const AotLibrary>(lib);
+  }
+  ~AotLibrary() { dlclose(handle_); }
+  const AotEntries& entries() const { return entries_; }
+
+ private:
+  explicit AotLibrary(void* handle) : handle_(handle) {}
+  void* handle_;
+  AotEntries entries_{};
+};
+
+class AotModule final : public WasmModule {
+ public:
+  AotModule(std::vector<uint8_t> bytes, detail::ModuleInfo info,
+            std::shared_ptr<const AotLibrary> library)
+      : WasmModule(std::move(bytes), info.imports, info.exports),
+        info_(std::move(info)),
+        library_(std::move(library)) {
+    // Which glue thunk runs each export (by name; exports the host cannot call have none).
+    const AotEntries& e = library_->entries();
+    std::map<std::string, uint32_t> by_name;
+    for (uint32_t i = 0; i < e.export_count(); ++i) by_name[e.export_name(i)] = i;
+    for (const WasmExport& x : exports()) {
+      auto it = by_name.find(x.name);
+      thunk_of_export_.push_back(it == by_name.end() ? UINT32_MAX : it->second);
+    }
+  }
+  std::string_view host_name() const override { return kHostName; }
+  const detail::ModuleInfo& info() const { return info_; }
+  const std::shared_ptr<const AotLibrary>& library() const { return library_; }
+  uint32_t thunk(size_t export_index) const { return thunk_of_export_[export_index]; }
+
+ private:
+  detail::ModuleInfo info_;
+  std::shared_ptr<const AotLibrary> library_;
+  std::vector<uint32_t> thunk_of_export_;
+};
+
+std::string trap_message(int code) {
+  switch (code) {
+    case WASM_RT_TRAP_OOB: return "out of bounds memory access";
+    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
+    case WASM_RT_TRAP_CALL_INDIRECT: return "indirect call signature mismatch or null entry";
+    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
+    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
+  }
+  return "trap " + std::to_string(code);
+}
+
+class AotInstance final : public WasmInstance {
+ public:
+  AotInstance(std::shared_ptr<const AotModule> module, WasmImports imports, WasmLimits limits)
+      : module_(std::move(module)), imports_(std::move(imports)), limits_(limits) {
+    size_t size = module_->library()->entries().instance_size();
+    storage_.reset(static_cast<std::byte*>(std::aligned_alloc(64, (size + 63) / 64 * 64)));
+  }
+  ~AotInstance() override {
+    if (instantiated_) entries().free(storage_.get());
+  }
+
+  Expected<void, WasmError> instantiate() {
+    static const detail::AotHostTable table = {&host_send, &host_now_micros, &host_log};
+    int code = entries().instantiate(storage_.get(), &table, this, limits_.max_memory_pages,
+                                     limits_.max_table_elements, limits_.max_call_depth);
+    if (code != 0)
+      return Unexpected{WasmError::instantiation("cannot instantiate the module: " +
+                                                 failure(code).message)};
+    instantiated_ = true;
+    if (uint64_t* f = entries().fuel(storage_.get())) budget_ = *f > INT64_MAX ? 0 : *f;
+    return {};
+  }
+
+  const WasmModule& module() const override { return *module_; }
+
+  Expected<void, WasmError> memory_read(uint64_t offset, std::span<uint8_t> out) const override {
+    std::span<uint8_t> m = memory();
+    if (auto e = detail::check_memory_range("memory_read", offset, out.size(), m.size()))
+      return Unexpected{*e};
+    if (!out.empty()) std::memcpy(out.data(), m.data() + offset, out.size());
+    return {};
+  }
+  Expected<void, WasmError> memory_write(uint64_t offset, std::span<const uint8_t> bytes) override {
+    std::span<uint8_t> m = memory();
+    if (auto e = detail::check_memory_range("memory_write", offset, bytes.size(), m.size()))
+      return Unexpected{*e};
+    if (!bytes.empty()) std::memcpy(m.data() + offset, bytes.data(), bytes.size());
+    return {};
+  }
+  uint64_t memory_size() const override { return memory().size(); }
+
+  Expected<void, WasmError> set_fuel(uint64_t fuel) override {
+    uint64_t* f = entries().fuel(storage_.get());
+    if (!f)
+      return Unexpected{WasmError::call(
+          "module is not metered: it exports no mutable i64 global \"" +
+          std::string(fuel_export_name) + "\" (run it through the metering pass, pd wasm meter)")};
+    budget_ = std::min<uint64_t>(fuel, INT64_MAX);
+    *f = budget_;
+    return {};
+  }
+  uint64_t fuel_remaining() const override {
+    uint64_t* f = entries().fuel(storage_.get());
+    if (!f) return 0;
+    int64_t v = int64_t(*f);
+    return v < 0 ? 0 : uint64_t(v);
+  }
+  uint64_t fuel_consumed() const override {
+    if (!entries().fuel(storage_.get())) return 0;
+    uint64_t remaining = fuel_remaining();
+    return remaining >= budget_ ? 0 : budget_ - remaining;
+  }
+
+ protected:
+  Expected<std::vector<WasmVal>, WasmError> invoke(size_t export_index,
+                                                   std::span<const WasmVal> args) override {
+    uint32_t thunk = module_->thunk(export_index);
+    const WasmFuncType& type = module_->exports()[export_index].type.func;
+    if (thunk == UINT32_MAX)
+      return Unexpected{WasmError::call("export \"" + module_->exports()[export_index].name +
+                                        "\" cannot be called on the aot backend")};
+    uint64_t in[16], out[16];
+    std::vector<uint64_t> big_in, big_out;
+    uint64_t* a = in;
+    uint64_t* r = out;
+    if (args.size() > 16) {
+      big_in.resize(args.size());
+      a = big_in.data();
+    }
+    if (type.results.size() > 16) {
+      big_out.resize(type.results.size());
+      r = big_out.data();
+    }
+    for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].bits();
+    int code = entries().call(storage_.get(), thunk, a, r, limits_.max_call_depth);
+    if (code != 0) return Unexpected{failure(code)};
+    std::vector<WasmVal> results;
+    results.reserve(type.results.size());
+    for (size_t i = 0; i < type.results.size(); ++i) {
+      uint64_t bits = type.results[i] == WasmValType::I32 || type.results[i] == WasmValType::F32
+                          ? uint64_t(uint32_t(r[i]))
+                          : r[i];
+      results.push_back(WasmVal::from_bits(type.results[i], bits));
+    }
+    return results;
+  }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  const AotEntries& entries() const { return module_->library()->entries(); }
+
+  std::span<uint8_t> memory() const {
+    wasm_rt_memory_t* m = entries().memory(storage_.get());
+    if (!m || !m->data) return {};
+    return {m->data, m->size};
+  }
+
+  WasmError failure(int code) {
+    std::string message = code == detail::kAotTrapHost ? host_trap_ : trap_message(code);
+    uint64_t* f = entries().fuel(storage_.get());
+    return detail::classify_trap(message, f != nullptr, f ? int64_t(*f) : 0, budget_);
+  }
+
+  // The host side of the imports: called by the glue with this instance as `user`.
+  static uint32_t host_send(void* user, uint32_t env_ptr, uint32_t env_len, uint32_t payload_ptr,
+                            uint32_t payload_len, int* trapped) {
+    auto* self = static_cast<AotInstance*>(user);
+    auto r = detail::guest_pd_send(self->imports_, self->memory(), env_ptr, env_len, payload_ptr,
+                                   payload_len);
+    if (r) return uint32_t(*r);
+    self->host_trap_ = r.error();
+    *trapped = 1;
+    return 0;
+  }
+  static uint64_t host_now_micros(void* user, int* trapped) {
+    auto* self = static_cast<AotInstance*>(user);
+    auto r = detail::guest_pd_now_micros(self->imports_);
+    if (r) return uint64_t(*r);
+    self->host_trap_ = r.error();
+    *trapped = 1;
+    return 0;
+  }
+  static void host_log(void* user, uint32_t level, uint32_t msg_ptr, uint32_t msg_len,
+                       int* trapped) {
+    auto* self = static_cast<AotInstance*>(user);
+    auto r = detail::guest_pd_log(self->imports_, self->memory(), int32_t(level), msg_ptr, msg_len);
+    if (r) return;
+    self->host_trap_ = r.error();
+    *trapped = 1;
+  }
+
+  std::shared_ptr<const AotModule> module_;
+  WasmImports imports_;
+  WasmLimits limits_;
+  std::unique_ptr<std::byte, Free> storage_;  // the glue's pd_aot_instance
+  bool instantiated_ = false;
+  uint64_t budget_ = 0;
+  std::string host_trap_;  // the message of the last host function that failed
+};
+
+class AotHost final : public WasmHost {
+ public:
+  explicit AotHost(AotOptions options) : toolchain_(std::move(options)) {}
+  std::string_view name() const override { return kHostName; }
+
+  Expected<std::shared_ptr<const WasmModule>, WasmError> compile(
+      std::span<const uint8_t> wasm) const override {
+    auto info = detail::decode_module(wasm);
+    if (!info) return Unexpected{info.error()};
+    for (const WasmImport& i : info->imports)
+      if (i.type.kind != WasmExternKind::Func)
+        return Unexpected{WasmError::compile(
+            "the aot backend runs modules whose imports are functions; this one imports " +
+            to_string(i))};
+    auto so = toolchain_.shared_object(wasm, *info);
+    if (!so) return Unexpected{so.error()};
+    auto library = AotLibrary::open(*so);
+    if (!library) return Unexpected{library.error()};
+    return std::shared_ptr<const WasmModule>(std::make_shared<const AotModule>(
+        std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(info).value(),
+        std::move(library).value()));
+  }
+
+  Expected<std::unique_ptr<WasmInstance>, WasmError> instantiate(
+      std::shared_ptr<const WasmModule> module, WasmImports imports,
+      const WasmLimits& limits) const override {
+    if (!module) return Unexpected{WasmError::instantiation("no module to instantiate")};
+    auto aot = std::dynamic_pointer_cast<const AotModule>(module);
+    if (!aot)
+      return Unexpected{WasmError::instantiation(
+          "the module was compiled by the '" + std::string(module->host_name()) +
+          "' host; compile it with this one ('" + std::string(kHostName) + "')")};
+    if (auto ok = detail::check_limits(limits); !ok) return Unexpected{ok.error()};
+    const detail::ModuleInfo& info = aot->info();
+    if (auto ok = detail::check_value_stack(info.largest_frame_slots, info.largest_frame_function,
+                                            limits);
+        !ok)
+      return Unexpected{ok.error()};
+    if (auto ok = detail::check_initial_sizes(info.memory_initial_pages,
+                                              info.table_initial_elements, limits);
+        !ok)
+      return Unexpected{ok.error()};
+    auto resolved = detail::resolve_guest_imports(*aot, imports);
+    if (!resolved) return Unexpected{resolved.error()};
+    auto instance = std::make_unique<AotInstance>(std::move(aot), std::move(imports), limits);
+    if (auto ok = instance->instantiate(); !ok) return Unexpected{ok.error()};
+    return std::unique_ptr<WasmInstance>(std::move(instance));
+  }
+
+ private:
+  detail::AotToolchain toolchain_;
+};
+
+}  // namespace
+
+std::unique_ptr<WasmHost> make_aot_host(AotOptions options) {
+  return std::make_unique<AotHost>(std::move(options));
+}
+
+}  // namespace pd
