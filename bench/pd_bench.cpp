@@ -18,8 +18,8 @@ const char* kUsage =
     "  fanin S M         S senders each send M messages to one actor\n"
     "  spawn N           N idle actors kept alive\n"
     "  sim-pingpong N    pingpong under the deterministic simulator\n"
-    "  wasm-pingpong N   pingpong between two WASM guests      [--backend interp]\n"
-    "  wasm-spawn N      N idle WASM guests, one page touched  [--backend interp]\n"
+    "  wasm-pingpong N   pingpong between two WASM guests      [--backend interp|aot]\n"
+    "  wasm-spawn N      N idle WASM guests, one page touched  [--backend interp|aot]\n"
     "  wasm-compute M    M messages of a 10,000-iteration loop [--fuel|--no-fuel] [--backend "
     "interp]\n"
     "  --cores K         cores to run on (this build: 1)\n";

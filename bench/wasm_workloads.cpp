@@ -9,6 +9,7 @@
 #include "bench_support.h"
 #include "pd/plugin/wasm_actor.h"
 #include "pd/runtime/engine.h"
+#include "pd/wasm/aot_host.h"
 #include "pd/wasm/fuel_meter.h"
 #include "pd/wasm/wat.h"
 #include "workloads.h"
@@ -66,8 +67,8 @@ constexpr const char* kComputeGuest = R"((module
 
 std::shared_ptr<const WasmHost> host_for(const std::string& backend) {
   if (backend == "interp") return make_interp_host();
-  throw std::invalid_argument("--backend " + backend +
-                              ": this build has the interp backend only (aot is not built yet)");
+  if (backend == "aot") return make_aot_host();
+  throw std::invalid_argument("--backend " + backend + ": interp or aot");
 }
 
 WasmActorConfig guest(const std::shared_ptr<const WasmHost>& host, const char* wat, bool metered) {

@@ -1,5 +1,6 @@
 #include "pd/core/envelope.h"
 
+#include <bit>
 #include <cstring>
 
 namespace pd {
@@ -43,6 +44,12 @@ Envelope Envelope::response(uint32_t reply_payload_len) const {
 }
 
 void Envelope::write_to(uint8_t* out) const {
+  if constexpr (std::endian::native == std::endian::little) {
+    // The struct is the wire layout (offsets static_asserted in the header): one copy.
+    std::memcpy(out, this, 72);
+    std::memset(out + 72, 0, 8);
+    return;
+  }
   put_u128(out + 0, message_id);
   put_u128(out + 16, source.value());
   put_u128(out + 32, destination.value());
@@ -61,6 +68,10 @@ std::array<uint8_t, Envelope::kSize> Envelope::to_bytes() const {
 
 Envelope Envelope::read_from(const uint8_t* in) {
   Envelope e;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(static_cast<void*>(&e), in, 72);  // padding stays zero
+    return e;
+  }
   e.message_id = get_u128(in + 0);
   e.source = AddrHash::from_u128(get_u128(in + 16));
   e.destination = AddrHash::from_u128(get_u128(in + 32));

@@ -29,9 +29,6 @@ const std::vector<ExportRule>& abi_exports() {
   return rules;
 }
 
-int32_t first_i32(const std::vector<WasmVal>& results) {
-  return !results.empty() && results[0].type() == WasmValType::I32 ? results[0].as_i32() : 0;
-}
 
 }  // namespace
 
@@ -55,7 +52,16 @@ std::optional<std::string> check_guest_abi(const WasmModule& module) {
   return std::nullopt;
 }
 
-WasmActor::WasmActor(WasmActorConfig config) : config_(std::move(config)) {}
+WasmActor::WasmActor(WasmActorConfig config) : config_(std::move(config)) {
+  // Resolved once: every call after goes by index (the ABI check in on_start makes sure the
+  // required ones exist before any is used).
+  static constexpr const char* kNames[] = {"pd_actor_create", "pd_abi_version",
+                                           "pd_actor_on_start", "pd_actor_on_message",
+                                           "pd_actor_on_stop", "pd_alloc"};
+  for (size_t i = 0; i < exports_.size(); ++i)
+    exports_[i] = config_.module ? config_.module->export_index(kNames[i]).value_or(kNoExport)
+                                 : kNoExport;
+}
 WasmActor::~WasmActor() = default;
 
 ActorError WasmActor::map_error(const char* what, const WasmError& e) const {
@@ -72,13 +78,18 @@ Expected<void, WasmError> WasmActor::refuel() {
   return instance_->set_fuel(config_.fuel_per_call);
 }
 
-Expected<std::vector<WasmVal>, WasmError> WasmActor::call(ActorContext& ctx, const char* name,
-                                                          std::initializer_list<WasmVal> args) {
+Expected<int32_t, WasmError> WasmActor::call(ActorContext& ctx, Export which,
+                                             std::initializer_list<WasmVal> args) {
+  size_t index = exports_[size_t(which)];
+  WasmVal result;
+  bool returns = config_.module->exports()[index].type.func.results.size() == 1;
   current_ = &ctx;
-  auto result = instance_->call(name, args);
+  auto r = instance_->call_export(index, std::span<const WasmVal>(args.begin(), args.size()),
+                                  std::span<WasmVal>(&result, returns ? 1 : 0));
   current_ = nullptr;
   last_call_fuel_ = instance_->fuel_consumed();
-  return result;
+  if (!r) return Unexpected{r.error()};
+  return returns && result.type() == WasmValType::I32 ? result.as_i32() : 0;
 }
 
 int32_t WasmActor::send_from_guest(std::span<const uint8_t> envelope,
@@ -115,25 +126,25 @@ HandlerResult WasmActor::on_start(ActorContext& ctx) {
   if (!inst)
     return Unexpected{ActorError::init("instantiation failed: " + to_string(inst.error()))};
   instance_ = std::move(inst).value();
-  if (config_.module->has_export("pd_abi_version")) {
-    auto r = call(ctx, "pd_abi_version", {});
+  if (has(Export::AbiVersion)) {
+    auto r = call(ctx, Export::AbiVersion, {});
     if (!r) return Unexpected{map_error("pd_abi_version", r.error())};
-    if (int32_t v = first_i32(*r); v != kGuestAbiVersion)
+    if (int32_t v = *r; v != kGuestAbiVersion)
       return Unexpected{ActorError::init("the guest speaks ABI version " + std::to_string(v) +
                                          "; this host speaks version " +
                                          std::to_string(kGuestAbiVersion))};
   }
   // One budget covers the whole lifecycle step: pd_actor_create and pd_actor_on_start here.
   if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
-  if (config_.module->has_export("pd_actor_create")) {
-    auto r = call(ctx, "pd_actor_create", {});
+  if (has(Export::Create)) {
+    auto r = call(ctx, Export::Create, {});
     if (!r) return Unexpected{map_error("pd_actor_create", r.error())};
-    state_ = first_i32(*r);
+    state_ = *r;
   }
-  if (config_.module->has_export("pd_actor_on_start")) {
-    auto r = call(ctx, "pd_actor_on_start", {WasmVal::i32(state_), WasmVal::i32(0)});
+  if (has(Export::OnStart)) {
+    auto r = call(ctx, Export::OnStart, {WasmVal::i32(state_), WasmVal::i32(0)});
     if (!r) return Unexpected{map_error("pd_actor_on_start", r.error())};
-    if (int32_t code = first_i32(*r); code != 0)
+    if (int32_t code = *r; code != 0)
       return Unexpected{ActorError::init("pd_actor_on_start returned " + std::to_string(code))};
   }
   return {};
@@ -143,13 +154,13 @@ Expected<std::pair<uint32_t, uint32_t>, ActorError> WasmActor::place_message(
     ActorContext& ctx, const Envelope& e, std::span<const uint8_t> payload) {
   uint64_t need = Envelope::kSize + uint64_t(payload.size());
   uint64_t base = 0;
-  if (config_.module->has_export("pd_alloc")) {
+  if (has(Export::Alloc)) {
     if (need > uint64_t(INT32_MAX))
       return Unexpected{ActorError::handler("a payload of " + std::to_string(payload.size()) +
                                             " bytes is larger than a wasm32 guest can address")};
-    auto r = call(ctx, "pd_alloc", {WasmVal::i32(int32_t(need))});
+    auto r = call(ctx, Export::Alloc, {WasmVal::i32(int32_t(need))});
     if (!r) return Unexpected{map_error("pd_alloc", r.error())};
-    base = uint32_t(first_i32(*r));
+    base = uint32_t(*r);
     if (base == 0 || base + need > instance_->memory_size())
       return Unexpected{
           ActorError::handler("pd_alloc(" + std::to_string(need) + ") returned " +
@@ -188,23 +199,23 @@ HandlerResult WasmActor::on_message(ActorContext& ctx, const Envelope& envelope,
   auto placed = place_message(ctx, e, bytes);
   if (!placed) return Unexpected{placed.error()};
   auto [env_ptr, payload_ptr] = *placed;
-  auto r = call(ctx, "pd_actor_on_message",
+  auto r = call(ctx, Export::OnMessage,
                 {WasmVal::i32(state_), WasmVal::i32(0), WasmVal::i32(int32_t(env_ptr)),
                  WasmVal::i32(bytes.empty() ? 0 : int32_t(payload_ptr)),
                  WasmVal::i32(int32_t(bytes.size()))});
   if (!r) return Unexpected{map_error("pd_actor_on_message", r.error())};
-  if (int32_t code = first_i32(*r); code != 0)
+  if (int32_t code = *r; code != 0)
     return Unexpected{ActorError::handler("pd_actor_on_message returned " + std::to_string(code))};
   return {};
 }
 
 void WasmActor::on_stop(ActorContext& ctx, const StopReason& reason) {
-  if (!instance_ || !config_.module->has_export("pd_actor_on_stop")) return;
+  if (!instance_ || !has(Export::OnStop)) return;
   if (auto f = refuel(); !f) {
     ctx.log(3, "pd_actor_on_stop skipped: " + to_string(f.error()));
     return;
   }
-  auto r = call(ctx, "pd_actor_on_stop",
+  auto r = call(ctx, Export::OnStop,
                 {WasmVal::i32(state_), WasmVal::i32(0), WasmVal::i32(reason.abi_code())});
   if (!r) ctx.log(3, "pd_actor_on_stop failed: " + to_string(r.error()));
 }

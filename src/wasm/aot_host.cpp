@@ -193,35 +193,40 @@ class AotInstance final : public WasmInstance {
  protected:
   Expected<std::vector<WasmVal>, WasmError> invoke(size_t export_index,
                                                    std::span<const WasmVal> args) override {
+    std::vector<WasmVal> results(module_->exports()[export_index].type.func.results.size());
+    if (auto ok = invoke_into(export_index, args, results); !ok) return Unexpected{ok.error()};
+    return results;
+  }
+
+  Expected<void, WasmError> invoke_into(size_t export_index, std::span<const WasmVal> args,
+                                        std::span<WasmVal> results) override {
     uint32_t thunk = module_->thunk(export_index);
-    const WasmFuncType& type = module_->exports()[export_index].type.func;
     if (thunk == UINT32_MAX)
       return Unexpected{WasmError::call("export \"" + module_->exports()[export_index].name +
                                         "\" cannot be called on the aot backend")};
-    uint64_t in[16], out[16];
+    const WasmFuncType& type = module_->exports()[export_index].type.func;
+    constexpr size_t kInline = 16;
+    uint64_t in[kInline], out[kInline];
     std::vector<uint64_t> big_in, big_out;
     uint64_t* a = in;
     uint64_t* r = out;
-    if (args.size() > 16) {
+    if (args.size() > kInline) {
       big_in.resize(args.size());
       a = big_in.data();
     }
-    if (type.results.size() > 16) {
-      big_out.resize(type.results.size());
+    if (results.size() > kInline) {
+      big_out.resize(results.size());
       r = big_out.data();
     }
     for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].bits();
     int code = entries().call(storage_.get(), thunk, a, r, limits_.max_call_depth);
     if (code != 0) return Unexpected{failure(code)};
-    std::vector<WasmVal> results;
-    results.reserve(type.results.size());
-    for (size_t i = 0; i < type.results.size(); ++i) {
-      uint64_t bits = type.results[i] == WasmValType::I32 || type.results[i] == WasmValType::F32
-                          ? uint64_t(uint32_t(r[i]))
-                          : r[i];
-      results.push_back(WasmVal::from_bits(type.results[i], bits));
+    for (size_t i = 0; i < results.size(); ++i) {
+      WasmValType t = type.results[i];
+      bool narrow = t == WasmValType::I32 || t == WasmValType::F32;
+      results[i] = WasmVal::from_bits(t, narrow ? uint64_t(uint32_t(r[i])) : r[i]);
     }
-    return results;
+    return {};
   }
 
  private:

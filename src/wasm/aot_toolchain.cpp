@@ -122,7 +122,8 @@ Expected<std::string, WasmError> AotToolchain::identity() const {
   }
   fs::remove(log, ec);
   for (const std::string& f : options_.c_flags) id += f + " ";
-  id += "\n" + hash128(std::string(kAotRuntimeC) + kAotRuntimeH + kAotWasmRtH);
+  id += "\n" + hash128(std::string(kAotRuntimeC) + kAotRuntimeH + kAotWasmRtH) + "\nglue " +
+        kAotGlueSourceHash;
   identity_ = id;
   return identity_;
 }
@@ -151,7 +152,8 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm,
                     work + "/module.c"},
                    log);
       !r)
-    return fail("wasm2c failed: " + r.error());
+    return fail("wasm2c cannot translate this module (WABT 1.0.32's wasm2c does not support "
+                "SIMD, for one; the interp backend runs any valid module): " + r.error());
   auto header = read_text(work + "/module.h");
   if (!header) return fail("wasm2c wrote no module.h");
   auto glue = generate_aot_glue(*header, info);

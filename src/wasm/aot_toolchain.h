@@ -16,6 +16,7 @@ namespace pd::detail {
 extern const char* const kAotRuntimeC;
 extern const char* const kAotRuntimeH;
 extern const char* const kAotWasmRtH;
+extern const char* const kAotGlueSourceHash;  // SHA-256 of aot_glue.cpp
 
 class AotToolchain {
  public:

@@ -151,6 +151,27 @@ const WasmExport* WasmModule::find_export(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+bool is_number(WasmValType t);
+}
+
+WasmModule::WasmModule(std::vector<uint8_t> bytes, std::vector<WasmImport> imports,
+                       std::vector<WasmExport> exports)
+    : bytes_(std::move(bytes)), imports_(std::move(imports)), exports_(std::move(exports)) {
+  for (const WasmExport& e : exports_) {
+    bool numbers = e.type.kind == WasmExternKind::Func;
+    for (WasmValType t : e.type.func.params) numbers = numbers && is_number(t);
+    for (WasmValType t : e.type.func.results) numbers = numbers && is_number(t);
+    callable_.push_back(numbers ? 1 : 0);
+  }
+}
+
+std::optional<size_t> WasmModule::export_index(std::string_view name) const {
+  for (size_t i = 0; i < exports_.size(); ++i)
+    if (exports_[i].name == name) return i;
+  return std::nullopt;
+}
+
 bool WasmModule::is_metered() const {
   const WasmExport* fuel = find_export(fuel_export_name);
   return fuel != nullptr && fuel->type.kind == WasmExternKind::Global &&
@@ -229,6 +250,50 @@ Expected<std::vector<WasmVal>, WasmError> WasmInstance::call(std::string_view na
   } guard{in_call_};
   in_call_ = true;
   return invoke(index, args);
+}
+
+Expected<void, WasmError> WasmInstance::call_export(size_t export_index,
+                                                    std::span<const WasmVal> args,
+                                                    std::span<WasmVal> results) {
+  const auto exports = module().exports();
+  if (export_index >= exports.size()) {
+    return Unexpected{WasmError::call("no export at index " + std::to_string(export_index) +
+                                      " (the module has " + std::to_string(exports.size()) + ")")};
+  }
+  const WasmExport& e = exports[export_index];
+  if (in_call_) {
+    return Unexpected{WasmError::call("re-entrant call of " + quoted(e.name) +
+                                      ": a host function may not call into the instance that "
+                                      "called it")};
+  }
+  // The full check (with its messages) only when the quick one fails.
+  bool quick = module().callable_with_numbers(export_index) &&
+               args.size() == e.type.func.params.size();
+  for (size_t i = 0; quick && i < args.size(); ++i) quick = args[i].type() == e.type.func.params[i];
+  if (!quick) {
+    if (auto ok = check_call(e, args); !ok) return Unexpected{ok.error()};
+  }
+  if (results.size() != e.type.func.results.size()) {
+    return Unexpected{WasmError::call(quoted(e.name) + " " + to_string(e.type.func) + " returns " +
+                                      std::to_string(e.type.func.results.size()) +
+                                      " value(s); room was given for " +
+                                      std::to_string(results.size()))};
+  }
+  struct Guard {
+    bool& flag;
+    ~Guard() { flag = false; }
+  } guard{in_call_};
+  in_call_ = true;
+  return invoke_into(export_index, args, results);
+}
+
+Expected<void, WasmError> WasmInstance::invoke_into(size_t export_index,
+                                                    std::span<const WasmVal> args,
+                                                    std::span<WasmVal> results) {
+  auto r = invoke(export_index, args);
+  if (!r) return Unexpected{r.error()};
+  for (size_t i = 0; i < results.size() && i < r->size(); ++i) results[i] = (*r)[i];
+  return {};
 }
 
 // --- The guest ABI ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // MessagePayload: what travels behind an Envelope. Either
 //   - Local: a C++ object moved from sender to receiver, never serialized (in-process sends);
 //     objects up to kInlineSize bytes live inline, so a typical message allocates nothing;
-//   - Serialized: bytes (from the network, a WASM guest or a plugin);
+//   - Serialized: bytes (from the network, a WASM guest or a plugin); up to kInlineSize of
+//     them are kept inline too (a copy from a span), more in a vector;
 //   - Empty.
 // Typed extraction fails with PayloadError::TypeMismatch (a local object of another type) or
 // PayloadError::WrongVariant (bytes or nothing where an object was expected).
@@ -64,7 +65,13 @@ class MessagePayload {
     return p;
   }
   static MessagePayload serialized(std::span<const uint8_t> bytes) {
-    return serialized(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    if (bytes.size() > kInlineSize)
+      return serialized(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    MessagePayload p;
+    p.kind_ = Kind::Serialized;
+    p.inline_len_ = uint8_t(bytes.size());
+    if (!bytes.empty()) std::memcpy(p.storage_.inline_bytes, bytes.data(), bytes.size());
+    return p;
   }
 
   Kind kind() const { return kind_; }
@@ -106,10 +113,16 @@ class MessagePayload {
   // The bytes of a serialized payload; an empty span for any other kind.
   std::span<const uint8_t> bytes() const {
     if (kind_ != Kind::Serialized) return {};
+    if (inline_len_ != kInVector) return {storage_.inline_bytes, inline_len_};
     return {storage_.bytes.data(), storage_.bytes.size()};
   }
   Expected<std::vector<uint8_t>, PayloadError> take_bytes() {
     if (kind_ != Kind::Serialized) return Unexpected{PayloadError::WrongVariant};
+    if (inline_len_ != kInVector) {
+      std::vector<uint8_t> out(storage_.inline_bytes, storage_.inline_bytes + inline_len_);
+      reset();
+      return out;
+    }
     std::vector<uint8_t> out = std::move(storage_.bytes);
     reset();
     return out;
@@ -135,11 +148,12 @@ class MessagePayload {
   void reset() {
     if (kind_ == Kind::Local) {
       if (!ops_->trivial) ops_->destroy(storage_ptr());
-    } else if (kind_ == Kind::Serialized) {
+    } else if (kind_ == Kind::Serialized && inline_len_ == kInVector) {
       storage_.bytes.~vector();
     }
     kind_ = Kind::Empty;
     ops_ = nullptr;
+    inline_len_ = kInVector;
   }
 
  private:
@@ -188,15 +202,27 @@ class MessagePayload {
       else
         ops_->move(storage_ptr(), o.storage_ptr());
     } else if (kind_ == Kind::Serialized) {
-      ::new (static_cast<void*>(&storage_.bytes)) std::vector<uint8_t>(std::move(o.storage_.bytes));
-      o.storage_.bytes.~vector();
+      inline_len_ = o.inline_len_;
+      if (inline_len_ != kInVector) {
+        std::memcpy(storage_.inline_bytes, o.storage_.inline_bytes, kInlineSize);
+      } else {
+        ::new (static_cast<void*>(&storage_.bytes))
+            std::vector<uint8_t>(std::move(o.storage_.bytes));
+        o.storage_.bytes.~vector();
+      }
     }
     o.kind_ = Kind::Empty;
     o.ops_ = nullptr;
+    o.inline_len_ = kInVector;
   }
+
+  // A serialized payload's bytes: how many are inline, or kInVector when they are in `bytes`.
+  static constexpr uint8_t kInVector = 0xff;
+  static_assert(kInlineSize < kInVector);
 
   const Ops* ops_ = nullptr;
   Kind kind_ = Kind::Empty;
+  uint8_t inline_len_ = kInVector;
   union Storage {
     // Zeroed: moves copy the inline bytes whole, and g++ cannot see which member is live.
     Storage() : inline_bytes{} {}

@@ -17,6 +17,7 @@
 // A bad pointer or length from the guest gets a negative code and sends nothing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -82,14 +83,19 @@ class WasmActor final : public Actor {
  private:
   WasmImports make_imports();
   Expected<void, WasmError> refuel();
-  Expected<std::vector<WasmVal>, WasmError> call(ActorContext& ctx, const char* name,
-                                                 std::initializer_list<WasmVal> args);
+  enum class Export : uint8_t { Create, AbiVersion, OnStart, OnMessage, OnStop, Alloc, Count };
+  static constexpr size_t kNoExport = SIZE_MAX;
+  bool has(Export e) const { return exports_[size_t(e)] != kNoExport; }
+  // Calls an ABI export; its i32 result, or 0 for one that returns nothing.
+  Expected<int32_t, WasmError> call(ActorContext& ctx, Export which,
+                                    std::initializer_list<WasmVal> args);
   int32_t send_from_guest(std::span<const uint8_t> envelope, std::span<const uint8_t> payload);
   ActorError map_error(const char* what, const WasmError& e) const;
   Expected<std::pair<uint32_t, uint32_t>, ActorError> place_message(
       ActorContext& ctx, const Envelope& e, std::span<const uint8_t> payload);
 
   WasmActorConfig config_;
+  std::array<size_t, size_t(Export::Count)> exports_;  // index in the module's exports
   std::unique_ptr<WasmInstance> instance_;
   int32_t state_ = 0;
   ActorContext* current_ = nullptr;  // the context of the call in progress (imports use it)

@@ -35,6 +35,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -149,21 +150,26 @@ class WasmModule {
   std::span<const WasmImport> imports() const { return imports_; }
   std::span<const WasmExport> exports() const { return exports_; }
   const WasmExport* find_export(std::string_view name) const;
+  // The position of export `name` in exports(), for WasmInstance::call_export.
+  std::optional<size_t> export_index(std::string_view name) const;
   bool has_export(std::string_view name) const { return find_export(name) != nullptr; }
   // True when it exports "pd_fuel" as a mutable i64 global (the metering pass's output).
   bool is_metered() const;
   // The bytes it was compiled from.
   std::span<const uint8_t> bytes() const { return bytes_; }
+  // True when exports()[i] is a function whose parameters and results are all numbers (what
+  // WasmInstance can call), computed once.
+  bool callable_with_numbers(size_t i) const { return callable_[i] != 0; }
 
  protected:
   WasmModule(std::vector<uint8_t> bytes, std::vector<WasmImport> imports,
-             std::vector<WasmExport> exports)
-      : bytes_(std::move(bytes)), imports_(std::move(imports)), exports_(std::move(exports)) {}
+             std::vector<WasmExport> exports);
 
  private:
   std::vector<uint8_t> bytes_;
   std::vector<WasmImport> imports_;
   std::vector<WasmExport> exports_;
+  std::vector<uint8_t> callable_;
 };
 
 // One live instance of a module: its own memory, globals and fuel. One thread at a time.
@@ -186,6 +192,12 @@ class WasmInstance {
                                                  std::initializer_list<WasmVal> args) {
     return call(name, std::span<const WasmVal>(args.begin(), args.size()));
   }
+
+  // The same call by export index (module().exports()), with the results written into
+  // `results`, which must hold exactly as many as the function returns (else a Call error).
+  // For calls made over and over: no name lookup, and no allocation on the aot backend.
+  Expected<void, WasmError> call_export(size_t export_index, std::span<const WasmVal> args,
+                                        std::span<WasmVal> results);
 
   // Copies guest memory [offset, offset + out.size()) into `out`, or fails with MemoryAccess
   // naming the offset, the length and the memory size, copying nothing.
@@ -210,6 +222,10 @@ class WasmInstance {
   // Runs exports()[export_index], a function whose signature `args` already matches.
   virtual Expected<std::vector<WasmVal>, WasmError> invoke(size_t export_index,
                                                            std::span<const WasmVal> args) = 0;
+  // invoke() into caller-provided room (results.size() is the function's result count). The
+  // default copies what invoke() returns; a backend overrides it to avoid the vector.
+  virtual Expected<void, WasmError> invoke_into(size_t export_index, std::span<const WasmVal> args,
+                                                std::span<WasmVal> results);
 
  private:
   bool in_call_ = false;  // re-entrancy guard: host callbacks must not call back in

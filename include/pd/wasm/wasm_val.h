@@ -23,6 +23,7 @@ const char* to_string(WasmValType t);
 
 class WasmVal {
  public:
+  WasmVal() : WasmVal(int32_t(0)) {}  // i32 0
   explicit WasmVal(int32_t v) : type_(WasmValType::I32), bits_(static_cast<uint32_t>(v)) {}
   explicit WasmVal(int64_t v) : type_(WasmValType::I64), bits_(static_cast<uint64_t>(v)) {}
   explicit WasmVal(float v) : type_(WasmValType::F32), bits_(float_bits(v)) {}
