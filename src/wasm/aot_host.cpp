@@ -3,8 +3,9 @@
 //
 // How limits are enforced here
 //   - Memory: the runtime clamps each memory's maximum to max_memory_pages when the instance
-//     allocates it; memory.grow past it returns -1. Memory is allocated to its current size
-//     (no guard regions) and every access is bounds-checked by the generated code. An initial
+//     allocates it; memory.grow past it returns -1. Memory is mapped to its current size and
+//     committed page by page as the guest touches it (no guard regions; aot_runtime/), and
+//     every access is bounds-checked by the generated code. An initial
 //     size above the limit refuses to instantiate, as in the interpreter.
 //   - Call depth: the generated code counts frames in a thread-local and traps at the
 //     instance's max_call_depth; host functions count as frames, as in the interpreter.

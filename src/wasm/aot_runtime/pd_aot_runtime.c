@@ -2,11 +2,14 @@
  * compiled module (one copy per module image, so nothing is shared between images).
  *
  * Per instance (in the glue's struct): the call depth and its limit. Per thread: the place a
- * trap jumps to, the limits of the instance being instantiated, the exception in flight. Process-wide, behind a mutex: the
- * function-type registry (only during module initialisation). Memory is allocated to size
- * and grown on demand with explicit bounds checks in the generated code: no address space is
- * reserved beyond what the guest uses. */
+ * trap jumps to, the limits of the instance being instantiated, the exception in flight.
+ * Process-wide, behind a mutex: the function-type registry (only during module initialisation) and the pool of one-page
+ * memories. Memory is mapped lazily (RSS only for what the guest touches), with explicit
+ * bounds checks in the generated code: no guard regions, no address space reserved beyond the
+ * guest's current size. */
+#define _GNU_SOURCE /* mremap */
 #include <pthread.h>
+#include <sys/mman.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -141,21 +144,88 @@ uint32_t wasm_rt_exception_tag(void) { return exception_tag; }
 uint32_t wasm_rt_exception_size(void) { return exception_size; }
 void* wasm_rt_exception(void) { return exception_bytes; }
 
-/* ---- memory: allocated to size, grown on demand, within the instance's page limit ---- */
+/* ---- memory: reserved lazily, within the instance's page limit ----
+ * Pages are anonymous mappings: the kernel gives a page physical memory when the guest first
+ * touches it, so an idle guest costs what it touched, not 64 KiB per WASM page. One-page
+ * memories (most guests) come from 64 MiB slabs, so 100,000 instances do not need 100,000
+ * mappings (the kernel allows ~65,000 per process); a freed one is returned to the kernel with
+ * MADV_DONTNEED (it reads as zeros again) and reused. Larger memories are mappings of their
+ * own, grown with mremap. */
+
+#define PD_AOT_SLAB_BYTES ((size_t)64 << 20)
+
+static pthread_mutex_t slab_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t* slab_next;
+static uint8_t* slab_end;
+static uint8_t** free_pages;
+static size_t free_count, free_capacity;
+
+static uint8_t* one_page_alloc(void) {
+  uint8_t* page = NULL;
+  pthread_mutex_lock(&slab_mu);
+  if (free_count > 0) {
+    page = free_pages[--free_count];
+  } else {
+    if (slab_next == slab_end) {
+      void* slab = mmap(NULL, PD_AOT_SLAB_BYTES, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (slab != MAP_FAILED) {
+        slab_next = (uint8_t*)slab;
+        slab_end = slab_next + PD_AOT_SLAB_BYTES;
+      }
+    }
+    if (slab_next != slab_end) {
+      page = slab_next;
+      slab_next += PD_AOT_PAGE_SIZE;
+    }
+  }
+  pthread_mutex_unlock(&slab_mu);
+  return page;
+}
+
+static void one_page_free(uint8_t* page) {
+  madvise(page, PD_AOT_PAGE_SIZE, MADV_DONTNEED);
+  pthread_mutex_lock(&slab_mu);
+  if (free_count == free_capacity) {
+    size_t capacity = free_capacity ? free_capacity * 2 : 1024;
+    uint8_t** grown = realloc(free_pages, capacity * sizeof *grown);
+    if (grown == NULL) { /* keep the page out of circulation rather than fail */
+      pthread_mutex_unlock(&slab_mu);
+      return;
+    }
+    free_pages = grown;
+    free_capacity = capacity;
+  }
+  free_pages[free_count++] = page;
+  pthread_mutex_unlock(&slab_mu);
+}
+
+static uint8_t* pages_alloc(uint32_t pages) {
+  if (pages == 0) return NULL;
+  if (pages == 1) return one_page_alloc();
+  void* p = mmap(NULL, (size_t)pages * PD_AOT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : (uint8_t*)p;
+}
+
+static void pages_free(uint8_t* data, uint32_t pages) {
+  if (data == NULL || pages == 0) return;
+  if (pages == 1)
+    one_page_free(data);
+  else
+    munmap(data, (size_t)pages * PD_AOT_PAGE_SIZE);
+}
 
 void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages,
                              uint32_t max_pages) {
   uint32_t limit = max_pages < memory_page_limit ? max_pages : memory_page_limit;
   /* The host refuses a module whose initial memory is above its limit before instantiating. */
   if (initial_pages > limit) wasm_rt_trap(WASM_RT_TRAP_OOB);
+  memory->data = pages_alloc(initial_pages);
+  if (initial_pages > 0 && memory->data == NULL) wasm_rt_trap(WASM_RT_TRAP_OOB);
   memory->pages = initial_pages;
   memory->max_pages = limit;
   memory->size = initial_pages * PD_AOT_PAGE_SIZE;
-  memory->data = NULL;
-  if (memory->size) {
-    memory->data = calloc(memory->size, 1);
-    if (memory->data == NULL) wasm_rt_trap(WASM_RT_TRAP_OOB);
-  }
 }
 
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
@@ -164,9 +234,17 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
   if (delta > memory->max_pages - old_pages) return (uint32_t)-1;
   uint32_t new_pages = old_pages + delta;
   size_t new_size = (size_t)new_pages * PD_AOT_PAGE_SIZE;
-  uint8_t* grown = realloc(memory->data, new_size);
-  if (grown == NULL) return (uint32_t)-1;
-  memset(grown + memory->size, 0, new_size - memory->size);
+  uint8_t* grown;
+  if (old_pages >= 2) {
+    void* p = mremap(memory->data, memory->size, new_size, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return (uint32_t)-1;
+    grown = (uint8_t*)p;
+  } else {
+    grown = pages_alloc(new_pages);
+    if (grown == NULL) return (uint32_t)-1;
+    if (old_pages == 1) memcpy(grown, memory->data, PD_AOT_PAGE_SIZE);
+    pages_free(memory->data, old_pages);
+  }
   memory->data = grown;
   memory->pages = new_pages;
   memory->size = (uint32_t)new_size;
@@ -174,7 +252,7 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
-  free(memory->data);
+  pages_free(memory->data, memory->pages);
   memory->data = NULL;
   memory->size = memory->pages = 0;
 }
