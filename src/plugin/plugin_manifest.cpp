@@ -46,7 +46,7 @@ Expected<PluginManifest, PluginError> PluginManifest::parse(const std::string& t
     toml::table root = toml::parse(text, path);
     r.only_keys(root,
                 {"name", "version", "kind", "file", "actor_types", "fuel", "max_memory_pages",
-                 "max_call_depth", "namespace"},
+                 "max_call_depth", "backend", "namespace"},
                 "a plugin manifest");
     PluginManifest m;
     m.manifest_file = path;
@@ -74,7 +74,7 @@ Expected<PluginManifest, PluginError> PluginManifest::parse(const std::string& t
     for (const std::string& t : m.options.actor_types)
       if (t.empty()) r.fail(root.get("actor_types"), "'actor_types' holds an empty name");
     bool wasm = m.kind == PluginKind::Wasm;
-    for (const char* key : {"fuel", "max_memory_pages", "max_call_depth"})
+    for (const char* key : {"fuel", "max_memory_pages", "max_call_depth", "backend"})
       if (!wasm && root.get(key))
         r.fail(root.get(key), std::string("'") + key + "' applies to WASM plugins only");
     if (wasm && m.options.actor_types.size() > 1)
@@ -91,6 +91,11 @@ Expected<PluginManifest, PluginError> PluginManifest::parse(const std::string& t
     if (depth < 1 || depth > 1'000'000)
       r.fail(root.get("max_call_depth"), "'max_call_depth' must be between 1 and 1000000");
     m.options.max_call_depth = uint32_t(depth);
+    if (root.get("backend")) {
+      auto b = parse_wasm_backend(r.string(root, "backend", ""));
+      if (!b) r.fail(root.get("backend"), "'backend': " + b.error());
+      m.options.backend = *b;
+    }
     if (const toml::table* ns = r.table(root, "namespace")) m.options.policy = read_policy(r, *ns);
     return m;
   } catch (const toml::parse_error& e) {

@@ -31,7 +31,9 @@ struct LoadedPlugin {
 };
 
 struct RegistryState {
-  std::shared_ptr<const WasmHost> host;
+  std::shared_ptr<const WasmHost> host;  // set: every WASM plugin runs there
+  WasmBackend default_backend = WasmBackend::Interp;
+  AotOptions aot;
   mutable std::mutex mu;
   std::map<std::string, std::shared_ptr<const LoadedPlugin>> by_name;
   std::map<std::string, std::shared_ptr<const LoadedPlugin>> by_type;
@@ -137,9 +139,12 @@ std::unique_ptr<Actor> make_actor(const std::shared_ptr<const LoadedPlugin>& p,
 
 using detail::LoadedPlugin;
 
-PluginRegistry::PluginRegistry(std::shared_ptr<const WasmHost> host)
+PluginRegistry::PluginRegistry(std::shared_ptr<const WasmHost> host, WasmBackend default_backend,
+                               AotOptions aot)
     : state_(std::make_shared<detail::RegistryState>()) {
-  state_->host = host ? std::move(host) : std::shared_ptr<const WasmHost>(make_interp_host());
+  state_->host = std::move(host);
+  state_->default_backend = default_backend;
+  state_->aot = std::move(aot);
 }
 
 PluginRegistry::~PluginRegistry() = default;
@@ -214,27 +219,44 @@ Expected<PluginInfo, PluginError> PluginRegistry::load_wasm(const std::string& p
   info.max_memory_pages = options.max_memory_pages;
   info.policy = options.policy ? *options.policy : NamespacePolicy::for_plugin(info.name);
 
-  auto module = state_->host->compile(*bytes);
-  if (!module)
-    return Unexpected{detail::error(PluginError::Kind::WasmError, path, to_string(module.error()))};
-  if (auto what = check_guest_abi(**module))
-    return Unexpected{
-        detail::error(PluginError::Kind::AbiMismatch, path, "not a Palladium guest: " + *what)};
-  if (options.fuel_per_call > 0 && !(*module)->is_metered()) {
+  // Metered first (fuel is a property of the module), then compiled where it will run.
+  if (options.fuel_per_call > 0) {
     auto metered = meter_module(*bytes);
-    if (!metered)
+    if (metered) {
+      *bytes = std::move(*metered);
+    } else if (metered.error().kind != MeterError::Kind::AlreadyMetered) {
       return Unexpected{detail::error(PluginError::Kind::WasmError, path,
                                       std::string("cannot meter it for fuel: ") +
                                           to_string(metered.error().kind) + ": " +
                                           metered.error().message)};
-    module = state_->host->compile(*metered);
-    if (!module)
-      return Unexpected{detail::error(PluginError::Kind::WasmError, path,
-                                      "the metered module does not compile: " +
-                                          to_string(module.error()))};
+    }
   }
-  p->wasm.host = state_->host;
-  p->wasm.module = *module;
+  std::shared_ptr<const WasmHost> host;
+  std::shared_ptr<const WasmModule> module;
+  if (state_->host) {
+    host = state_->host;
+    auto compiled = host->compile(*bytes);
+    if (!compiled)
+      return Unexpected{
+          detail::error(PluginError::Kind::WasmError, path, to_string(compiled.error()))};
+    module = std::move(compiled).value();
+    info.backend = std::string(host->name());
+  } else {
+    auto compiled =
+        compile_on(options.backend.value_or(state_->default_backend), *bytes, state_->aot);
+    if (!compiled)
+      return Unexpected{
+          detail::error(PluginError::Kind::WasmError, path, to_string(compiled.error()))};
+    host = compiled->host;
+    module = compiled->module;
+    info.backend = std::string(host->name());
+    info.backend_note = compiled->note;
+  }
+  if (auto what = check_guest_abi(*module))
+    return Unexpected{
+        detail::error(PluginError::Kind::AbiMismatch, path, "not a Palladium guest: " + *what)};
+  p->wasm.host = host;
+  p->wasm.module = module;
   p->wasm.fuel_per_call = options.fuel_per_call;
   p->wasm.limits.max_memory_pages = options.max_memory_pages;
   p->wasm.limits.max_call_depth = options.max_call_depth;
@@ -247,10 +269,10 @@ Expected<PluginInfo, PluginError> PluginRegistry::load_wasm(const std::string& p
 Expected<PluginInfo, PluginError> PluginRegistry::load_native(const std::string& path,
                                                               PluginOptions options) {
   if (options.fuel_per_call != 0 || options.max_memory_pages != PluginOptions{}.max_memory_pages ||
-      options.max_call_depth != PluginOptions{}.max_call_depth)
+      options.max_call_depth != PluginOptions{}.max_call_depth || options.backend)
     return Unexpected{detail::error(PluginError::Kind::ManifestInvalid, path,
-                                    "fuel, max_memory_pages and max_call_depth apply to WASM "
-                                    "plugins; a native plugin runs unsandboxed")};
+                                    "fuel, max_memory_pages, max_call_depth and backend apply to "
+                                    "WASM plugins; a native plugin runs unsandboxed")};
   std::error_code ec;
   std::string canonical = std::filesystem::weakly_canonical(path, ec).string();
   if (ec) canonical = path;

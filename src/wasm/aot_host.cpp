@@ -340,6 +340,13 @@ class AotHost final : public WasmHost {
 
 }  // namespace
 
+Expected<std::string, WasmError> aot_compile_to_cache(std::span<const uint8_t> wasm,
+                                                      const AotOptions& options) {
+  auto info = detail::decode_module(wasm);
+  if (!info) return Unexpected{info.error()};
+  return detail::AotToolchain(options).shared_object(wasm, *info);
+}
+
 std::unique_ptr<WasmHost> make_aot_host(AotOptions options) {
   return std::make_unique<AotHost>(std::move(options));
 }

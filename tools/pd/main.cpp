@@ -190,10 +190,12 @@ int main(int argc, char** argv) {
 
   CLI::App* prun = app.add_subcommand(
       "run", "start an engine from a TOML config: plugins, a supervised tree, messages");
-  std::string run_file;
+  std::string run_file, run_backend;
   prun->add_option("config", run_file, "the run config (see examples/run/demo.toml)")->required();
+  prun->add_option("--backend", run_backend,
+                   "interp (default) | aot | auto, for WASM plugins whose manifest chooses none");
   int code = 0;
-  prun->callback([&] { code = pd::cli::run_config(run_file); });
+  prun->callback([&] { code = pd::cli::run_config(run_file, run_backend); });
 
   CLI::App* sim = app.add_subcommand("sim", "deterministic simulation");
   sim->require_subcommand(1);
@@ -218,6 +220,13 @@ int main(int argc, char** argv) {
   meter->add_option("out", meter_out, "where to write the metered module")->required();
   meter->add_option("--fuel", meter_fuel, "the budget it starts with (default: the largest)");
   meter->callback([&] { code = pd::cli::wasm_meter(meter_in, meter_out, meter_fuel); });
+
+  CLI::App* wcompile = wasm->add_subcommand(
+      "compile", "compile a module ahead of time (aot backend) into the cache, or into -o OUT");
+  std::string compile_in, compile_out;
+  wcompile->add_option("in", compile_in, "the module (.wasm)")->required();
+  wcompile->add_option("-o,--output", compile_out, "also copy the compiled shared object here");
+  wcompile->callback([&] { code = pd::cli::wasm_compile(compile_in, compile_out); });
 
   CLI::App* wrun = wasm->add_subcommand(
       "run", "run a guest alone, deliver messages, print one JSON object per event");

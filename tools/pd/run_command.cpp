@@ -261,7 +261,7 @@ void print_event(const Printer& printer, const EngineEvent& e) {
 
 }  // namespace
 
-int run_config(const std::string& path) {
+int run_config(const std::string& path, const std::string& backend_name) {
   auto fail = [&](const std::string& what) {
     std::fprintf(stderr, "pd run: %s\n", what.c_str());
     return 2;
@@ -277,15 +277,22 @@ int run_config(const std::string& path) {
   }
   RunConfig& c = *parsed;
 
-  PluginRegistry registry;
+  WasmBackend backend = WasmBackend::Interp;
+  if (!backend_name.empty()) {
+    auto b = parse_wasm_backend(backend_name);
+    if (!b) return fail("--backend: " + b.error());
+    backend = *b;
+  }
+  PluginRegistry registry(nullptr, backend);
   for (const std::string& m : c.manifests) {
     auto loaded = registry.load_manifest(m);
     if (!loaded) return fail(loaded.error().to_string());
     std::string types;
     for (const auto& t : loaded->actor_types) types += (types.empty() ? "" : ", ") + t;
-    std::printf("loaded %s plugin '%s' %s from %s (actor types: %s)\n", to_string(loaded->kind),
-                loaded->name.c_str(), loaded->version.c_str(), loaded->file.c_str(),
-                types.c_str());
+    std::string on = loaded->kind == PluginKind::Wasm ? ", " + loaded->backend_note : "";
+    std::printf("loaded %s plugin '%s' %s from %s (actor types: %s%s)\n",
+                to_string(loaded->kind), loaded->name.c_str(), loaded->version.c_str(),
+                loaded->file.c_str(), types.c_str(), on.c_str());
   }
   for (ActorEntry& a : c.actors) {
     if (a.type.empty()) {

@@ -9,6 +9,8 @@ namespace pd::cli {
 
 // 0 when it ran and the engine did not fail; 1 when a root supervisor gave up; 2 for a config
 // or plugin that cannot be loaded (the message, naming file and line, on stderr).
-int run_config(const std::string& path);
+// `backend` ("interp", "aot", "auto"; empty: interp) runs the WASM plugins whose manifests
+// do not choose one.
+int run_config(const std::string& path, const std::string& backend = "");
 
 }  // namespace pd::cli

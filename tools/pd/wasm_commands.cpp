@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +13,7 @@
 #include "pd/plugin/wasm_actor.h"
 #include "pd/reactor/sim_reactor.h"
 #include "pd/runtime/engine.h"
+#include "pd/wasm/aot_host.h"
 #include "pd/wasm/fuel_meter.h"
 #include "pd/wasm/wasm_backend.h"
 
@@ -86,6 +89,23 @@ void emit(const nlohmann::ordered_json& j) {
 }
 
 }  // namespace
+
+int wasm_compile(const std::string& in, const std::string& out) {
+  std::vector<uint8_t> bytes = read_file(in);
+  auto started = std::chrono::steady_clock::now();
+  auto so = aot_compile_to_cache(bytes);
+  if (!so) fail(in + ": " + to_string(so.error()));
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!out.empty()) {
+    std::error_code ec;
+    std::filesystem::copy_file(*so, out, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) fail("cannot write " + out + ": " + ec.message());
+  }
+  std::printf("%s: compiled (%.3f s; cached as %s)%s\n", in.c_str(), seconds, so->c_str(),
+              out.empty() ? "" : (", copied to " + out).c_str());
+  return 0;
+}
 
 int wasm_meter(const std::string& in, const std::string& out, std::optional<uint64_t> fuel) {
   MeterOptions options;

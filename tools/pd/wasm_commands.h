@@ -8,6 +8,10 @@
 
 namespace pd::cli {
 
+// Compiles IN with the aot backend into its cache (and copies the result to OUT when given);
+// prints where it is and how long it took.
+int wasm_compile(const std::string& in, const std::string& out);
+
 int wasm_meter(const std::string& in, const std::string& out, std::optional<uint64_t> fuel);
 
 struct WasmRunArgs {

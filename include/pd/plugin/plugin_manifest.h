@@ -10,6 +10,7 @@
 //                                 # is metered at load when it is not already
 //   max_memory_pages = 16         # wasm: 64 KiB pages an instance may have (default 256)
 //   max_call_depth = 1024         # wasm: nested calls before the guest traps (default 1024)
+//   backend = "aot"               # wasm: interp, aot or auto (default: the registry's)
 //   [namespace]                   # where the plugin's actors may send (default: the
 //   allow = ["/user/app"]         #   reference's /plugins/<name> and /system)
 //   deny = ["/user/app/admin"]    # deny wins over allow
@@ -25,6 +26,7 @@
 #include "pd/core/expected.h"
 #include "pd/plugin/namespace_policy.h"
 #include "pd/plugin/plugin_error.h"
+#include "pd/wasm/wasm_backend.h"
 
 namespace pd {
 
@@ -40,6 +42,7 @@ struct PluginOptions {
   uint32_t max_memory_pages = 256;
   uint32_t max_call_depth = 1024;
   std::optional<NamespacePolicy> policy;  // nullopt: NamespacePolicy::for_plugin(name)
+  std::optional<WasmBackend> backend;     // wasm; nullopt: the registry's default
 };
 
 struct PluginManifest {

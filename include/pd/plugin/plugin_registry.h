@@ -36,6 +36,8 @@ struct PluginInfo {
   std::string file;
   uint32_t abi_version = 1;
   std::vector<std::string> actor_types;
+  std::string backend;               // wasm: the backend that runs it ("interp", "aot")
+  std::string backend_note;          // wasm: how it was chosen ("aot could not compile ...")
   uint64_t fuel_per_call = 0;        // wasm
   uint32_t max_memory_pages = 0;     // wasm
   NamespacePolicy policy;
@@ -53,8 +55,10 @@ struct RegistryState;
 
 class PluginRegistry {
  public:
-  // WASM plugins compile and run on `host` (the interpreter by default).
-  explicit PluginRegistry(std::shared_ptr<const WasmHost> host = nullptr);
+  // WASM plugins compile and run on `host` when one is given (whatever their manifests say);
+  // otherwise on the backend each one asks for, `default_backend` when it asks for none.
+  explicit PluginRegistry(std::shared_ptr<const WasmHost> host = nullptr,
+                          WasmBackend default_backend = WasmBackend::Interp, AotOptions aot = {});
   ~PluginRegistry();
   PluginRegistry(const PluginRegistry&) = delete;
   PluginRegistry& operator=(const PluginRegistry&) = delete;

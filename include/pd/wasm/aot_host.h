@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,10 @@ std::unique_ptr<WasmHost> make_aot_host(AotOptions options = {});
 
 // The cache folder `options` resolves to.
 std::string aot_cache_dir(const AotOptions& options);
+
+// Compiles `wasm` into the cache now (what compile() does first) and returns the path of its
+// shared object: `pd wasm compile` ahead of time, so that later loads are instant.
+Expected<std::string, WasmError> aot_compile_to_cache(std::span<const uint8_t> wasm,
+                                                      const AotOptions& options = {});
 
 }  // namespace pd
