@@ -176,4 +176,18 @@ inline void read_child_policy(const Reader& r, const toml::table& t, ChildSpec& 
         ShutdownPolicy::with_timeout(r.millis(t, "shutdown_ms", std::chrono::seconds(5)));
 }
 
+// An [[actor]]'s `name` (a path segment) and `parent` (default /user; /user, /system or a path
+// declared above it), the keys every actor tree shares.
+inline void read_actor_place(const Reader& r, const toml::table& t,
+                             const std::set<std::string>& declared, std::string& name,
+                             std::string& parent) {
+  name = r.string(t, "name", "");
+  if (!ActorPath::valid_segment(name))
+    r.fail(t.get("name") ? t.get("name") : &t,
+           "an actor needs a 'name' made of letters, digits and . _ : - (got '" + name + "')");
+  parent = r.path(t, "parent", "/user");
+  if (parent != "/user" && parent != "/system" && !declared.count(parent))
+    r.fail(t.get("parent"), "parent '" + parent + "' is not declared above this actor");
+}
+
 }  // namespace pd::config

@@ -92,13 +92,7 @@ ActorDecl read_actor(const Reader& r, const toml::table& t, const std::set<std::
   r.only_keys(t, keys, "an [[actor]]");
   ActorDecl d;
   d.line = int(t.source().begin.line);
-  d.name = r.string(t, "name", "");
-  if (!ActorPath::valid_segment(d.name))
-    r.fail(t.get("name") ? t.get("name") : &t,
-           "an actor needs a 'name' made of letters, digits and . _ : - (got '" + d.name + "')");
-  d.parent = r.path(t, "parent", "/user");
-  if (d.parent != "/user" && d.parent != "/system" && !declared.count(d.parent))
-    r.fail(t.get("parent"), "parent '" + d.parent + "' is not declared above this actor");
+  config::read_actor_place(r, t, declared, d.name, d.parent);
   d.behaviour = r.string(t, "behaviour", "");
   if (!sim::known_behaviour(d.behaviour)) {
     std::string list;

@@ -87,6 +87,19 @@ std::vector<WasmExport> public_exports(const wi::Module& m) {
   return out;
 }
 
+// Decoded and validated by WABT, or a Compile error naming the section and offset.
+Expected<std::shared_ptr<const wi::Module>, WasmError> decode(std::span<const uint8_t> wasm) {
+  wi::Diagnostic diagnostic;
+  auto compiled = wi::Module::compile(wasm.data(), wasm.size(), &diagnostic);
+  if (!compiled) {
+    std::optional<uint64_t> offset;
+    if (diagnostic.has_offset) offset = diagnostic.offset;
+    return Unexpected{
+        WasmError::compile(detail::describe_compile_error(wasm, diagnostic.message, offset))};
+  }
+  return compiled;
+}
+
 class InterpModule final : public WasmModule {
  public:
   InterpModule(std::vector<uint8_t> bytes, std::shared_ptr<const wi::Module> compiled)
@@ -241,16 +254,10 @@ class InterpHost final : public WasmHost {
 
   Expected<std::shared_ptr<const WasmModule>, WasmError> compile(
       std::span<const uint8_t> wasm) const override {
-    wi::Diagnostic diagnostic;
-    auto compiled = wi::Module::compile(wasm.data(), wasm.size(), &diagnostic);
-    if (!compiled) {
-      std::optional<uint64_t> offset;
-      if (diagnostic.has_offset) offset = diagnostic.offset;
-      return Unexpected{
-          WasmError::compile(detail::describe_compile_error(wasm, diagnostic.message, offset))};
-    }
+    auto compiled = decode(wasm);
+    if (!compiled) return Unexpected{compiled.error()};
     return std::shared_ptr<const WasmModule>(std::make_shared<const InterpModule>(
-        std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(compiled)));
+        std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(compiled).value()));
   }
 
   Expected<std::unique_ptr<WasmInstance>, WasmError> instantiate(
@@ -304,14 +311,9 @@ class InterpHost final : public WasmHost {
 namespace detail {
 
 Expected<ModuleInfo, WasmError> decode_module(std::span<const uint8_t> wasm) {
-  wi::Diagnostic diagnostic;
-  auto compiled = wi::Module::compile(wasm.data(), wasm.size(), &diagnostic);
-  if (!compiled) {
-    std::optional<uint64_t> offset;
-    if (diagnostic.has_offset) offset = diagnostic.offset;
-    return Unexpected{
-        WasmError::compile(describe_compile_error(wasm, diagnostic.message, offset))};
-  }
+  auto decoded = decode(wasm);
+  if (!decoded) return Unexpected{decoded.error()};
+  const std::shared_ptr<const wi::Module>& compiled = *decoded;
   ModuleInfo info;
   info.imports = public_imports(*compiled);
   info.exports = public_exports(*compiled);

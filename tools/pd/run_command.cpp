@@ -67,13 +67,7 @@ ActorEntry read_actor(const config::Reader& r, const toml::table& t,
   r.only_keys(t, keys, "an [[actor]]");
   ActorEntry a;
   a.line = int(t.source().begin.line);
-  a.name = r.string(t, "name", "");
-  if (!ActorPath::valid_segment(a.name))
-    r.fail(t.get("name") ? t.get("name") : &t,
-           "an actor needs a 'name' made of letters, digits and . _ : - (got '" + a.name + "')");
-  a.parent = r.path(t, "parent", "/user");
-  if (a.parent != "/user" && a.parent != "/system" && !declared.count(a.parent))
-    r.fail(t.get("parent"), "parent '" + a.parent + "' is not declared above this actor");
+  config::read_actor_place(r, t, declared, a.name, a.parent);
   a.type = r.string(t, "type", "");
   std::string config = r.string(t, "config", "");
   a.config.assign(config.begin(), config.end());
