@@ -198,7 +198,8 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
   std::vector<Declared> imports, exports;
   std::optional<Prototype> instantiate;
   std::stringstream lines(header);
-  std::string line, pending_comment;
+  std::string line, pending_comment, memory0_member;
+  bool in_instance_struct = false;
   const std::string instantiate_name = std::string("Z_") + kAotModuleName + "_instantiate";
   while (std::getline(lines, line)) {
     if (!pending_comment.empty()) {
@@ -214,7 +215,15 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
       pending_comment = line;
     } else if (line.rfind("void " + instantiate_name + "(", 0) == 0) {
       instantiate = parse_prototype(line);
+    } else if (in_instance_struct && memory0_member.empty() &&
+               line.find("wasm_rt_memory_t ") != std::string::npos &&
+               line.find('*') == std::string::npos) {
+      // Memory 0, exported or not (wasm2c declares the memories in index order).
+      std::string m = trim(line.substr(line.find("wasm_rt_memory_t ") + 17));
+      memory0_member = m;
     }
+    if (line.rfind("typedef struct Z_", 0) == 0) in_instance_struct = true;
+    if (line.rfind("} Z_", 0) == 0) in_instance_struct = false;
   }
   if (!instantiate || instantiate->params.empty())
     return Unexpected{"the wasm2c header declares no " + instantiate_name};
@@ -269,7 +278,7 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
   }
 
   // Exports: a thunk per function the host can call; the memory and the fuel global.
-  std::string table, memory_fn, fuel_fn;
+  std::string table, fuel_fn;
   uint32_t thunks = 0;
   for (const Declared& d : exports) {
     const WasmExport* e = nullptr;
@@ -277,7 +286,6 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
       if (x.name == d.name) e = &x;
     auto p = parse_prototype(d.line);
     if (!e || !p) continue;
-    if (e->type.kind == WasmExternKind::Memory && memory_fn.empty()) memory_fn = p->name;
     // pd_fuel is the fuel only as the metering pass makes it: a mutable i64 global.
     if (e->type.kind == WasmExternKind::Global && e->name == "pd_fuel" && e->type.is_mutable &&
         e->type.value == WasmValType::I64)
@@ -370,8 +378,8 @@ PD_AOT_EXPORT int pd_aot_call(void* instance, uint32_t index, const uint64_t* ar
 }
 )";
   out += "\nPD_AOT_EXPORT wasm_rt_memory_t* pd_aot_memory(void* p) {\n  (void)p;\n  return " +
-         (memory_fn.empty() ? std::string("NULL")
-                            : memory_fn + "(&((pd_aot_instance*)p)->module)") +
+         (memory0_member.empty() ? std::string("NULL")
+                                 : "&((pd_aot_instance*)p)->module." + memory0_member) +
          ";\n}\n";
   out += "\nPD_AOT_EXPORT u64* pd_aot_fuel(void* p) {\n  (void)p;\n  return " +
          (fuel_fn.empty() ? std::string("NULL") : fuel_fn + "(&((pd_aot_instance*)p)->module)") +

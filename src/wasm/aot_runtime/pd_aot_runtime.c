@@ -259,11 +259,16 @@ void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
 
 /* ---- tables ---- */
 
+/* The limit of the instance being instantiated (set by the glue just before). */
+static _Thread_local uint32_t pd_aot_table_limit = 65536;
+void pd_aot_set_table_element_limit(uint32_t elements) { pd_aot_table_limit = elements; }
+
 #define PD_AOT_TABLE_FUNCS(kind, elem_t, null_value)                                        \
   void wasm_rt_allocate_##kind##_table(wasm_rt_##kind##_table_t* table, uint32_t elements,  \
                                        uint32_t max_elements) {                             \
     table->size = elements;                                                                 \
-    table->max_size = max_elements;                                                         \
+    /* The instance's limit is kept in the table: grow runs long after instantiation. */     \
+    table->max_size = max_elements < pd_aot_table_limit ? max_elements : pd_aot_table_limit; \
     table->data = NULL;                                                                     \
     if (elements) {                                                                         \
       table->data = malloc((size_t)elements * sizeof(elem_t));                              \
@@ -280,8 +285,7 @@ void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
                                        elem_t init) {                                       \
     uint32_t old_size = table->size;                                                        \
     if (delta == 0) return old_size;                                                        \
-    if (delta > table->max_size - old_size || old_size + delta > pd_aot_table_limit)        \
-      return (uint32_t)-1;                                                                  \
+    if (delta > table->max_size - old_size) return (uint32_t)-1;                            \
     elem_t* grown = realloc(table->data, (size_t)(old_size + delta) * sizeof(elem_t));      \
     if (grown == NULL) return (uint32_t)-1;                                                 \
     for (uint32_t i = old_size; i < old_size + delta; ++i) grown[i] = init;                 \
@@ -290,8 +294,6 @@ void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
     return old_size;                                                                        \
   }
 
-static _Thread_local uint32_t pd_aot_table_limit = 65536;
-void pd_aot_set_table_element_limit(uint32_t elements) { pd_aot_table_limit = elements; }
 
 PD_AOT_TABLE_FUNCS(funcref, wasm_rt_funcref_t, wasm_rt_funcref_null_value)
 PD_AOT_TABLE_FUNCS(externref, wasm_rt_externref_t, wasm_rt_externref_null_value)
