@@ -49,15 +49,20 @@ struct Declared {
   std::string line;
 };
 
-// 'x' 'y' -> {x, y} (names as wasm2c quotes them).
-std::vector<std::string> quoted_names(const std::string& comment) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while ((at = comment.find('\'', at)) != std::string::npos) {
-    size_t end = comment.find('\'', at + 1);
-    if (end == std::string::npos) break;
-    out.push_back(comment.substr(at + 1, end - at - 1));
-    at = end + 1;
+// wasm2c's spelling of a name in C: letters, digits and '_' as they are, any other byte
+// (and 'Z', its escape) as Z and two upper-case hex digits.
+std::string mangle(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z' && c != 'Z') ||
+                 (c >= '0' && c <= '9') || c == '_';
+    if (plain) {
+      out += char(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "Z%02X", c);
+      out += buf;
+    }
   }
   return out;
 }
@@ -195,35 +200,62 @@ void Z_envZ_pd_log(struct Z_env_instance_t* e, u32 level, u32 msg_ptr, u32 msg_l
 
 Expected<std::string, std::string> generate_aot_glue(const std::string& header,
                                                      const ModuleInfo& info) {
-  std::vector<Declared> imports, exports;
+  // wasm2c writes each name into a C comment: a name that would end the comment or break the
+  // line makes its output invalid C.
+  auto unsafe = [](const std::string& name) {
+    if (name.find("*/") != std::string::npos) return true;
+    for (unsigned char c : name)
+      if (c < 0x20 || c == 0x7f) return true;
+    return false;
+  };
+  for (const WasmImport& i : info.imports)
+    if (unsafe(i.module) || unsafe(i.name))
+      return Unexpected{"the import " + c_string(i.module) + "." + c_string(i.name) +
+                        " has a name WABT 1.0.32's wasm2c cannot write into C"};
+  for (const WasmExport& e : info.exports)
+    if (unsafe(e.name))
+      return Unexpected{"the export " + c_string(e.name) +
+                        " has a name WABT 1.0.32's wasm2c cannot write into C"};
+
+  // The header's declarations, found by the names wasm2c gives them.
+  std::vector<std::string> header_lines;
   std::optional<Prototype> instantiate;
   std::stringstream lines(header);
-  std::string line, pending_comment, memory0_member;
+  std::string line, memory0_member;
   bool in_instance_struct = false;
   const std::string instantiate_name = std::string("Z_") + kAotModuleName + "_instantiate";
   while (std::getline(lines, line)) {
-    if (!pending_comment.empty()) {
-      std::vector<std::string> names = quoted_names(pending_comment);
-      if (pending_comment.find("/* import:") == 0 && names.size() == 2)
-        imports.push_back({names[0], names[1], line});
-      else if (pending_comment.find("/* export:") == 0 && names.size() == 1)
-        exports.push_back({"", names[0], line});
-      pending_comment.clear();
-      continue;
-    }
-    if (line.rfind("/* import:", 0) == 0 || line.rfind("/* export:", 0) == 0) {
-      pending_comment = line;
-    } else if (line.rfind("void " + instantiate_name + "(", 0) == 0) {
+    header_lines.push_back(line);
+    if (line.rfind("void " + instantiate_name + "(", 0) == 0) {
       instantiate = parse_prototype(line);
     } else if (in_instance_struct && memory0_member.empty() &&
                line.find("wasm_rt_memory_t ") != std::string::npos &&
                line.find('*') == std::string::npos) {
       // Memory 0, exported or not (wasm2c declares the memories in index order).
-      std::string m = trim(line.substr(line.find("wasm_rt_memory_t ") + 17));
-      memory0_member = m;
+      memory0_member = trim(line.substr(line.find("wasm_rt_memory_t ") + 17));
     }
     if (line.rfind("typedef struct Z_", 0) == 0) in_instance_struct = true;
     if (line.rfind("} Z_", 0) == 0) in_instance_struct = false;
+  }
+  auto declaration = [&](const std::string& c_name) -> std::string {
+    for (const std::string& l : header_lines)
+      if (l.find(" " + c_name + "(") != std::string::npos) return l;
+    return "";
+  };
+  std::vector<Declared> imports, exports;
+  for (const WasmImport& i : info.imports) {
+    if (i.type.kind != WasmExternKind::Func) continue;
+    std::string c_name = "Z_" + mangle(i.module) + "Z_" + mangle(i.name);
+    std::string l = declaration(c_name);
+    if (l.empty()) return Unexpected{"the wasm2c header does not declare " + c_name};
+    imports.push_back({i.module, i.name, l});
+  }
+  for (const WasmExport& e : info.exports) {
+    if (e.type.kind != WasmExternKind::Func && e.type.kind != WasmExternKind::Global) continue;
+    std::string c_name = std::string("Z_") + kAotModuleName + "Z_" + mangle(e.name);
+    std::string l = declaration(c_name);
+    if (l.empty()) return Unexpected{"the wasm2c header does not declare " + c_name};
+    exports.push_back({"", e.name, l});
   }
   if (!instantiate || instantiate->params.empty())
     return Unexpected{"the wasm2c header declares no " + instantiate_name};

@@ -143,9 +143,12 @@ class AotInstance final : public WasmInstance {
     static const detail::AotHostTable table = {&host_send, &host_now_micros, &host_log};
     int code = entries().instantiate(storage_.get(), &table, this, limits_.max_memory_pages,
                                      limits_.max_table_elements, limits_.max_call_depth);
+    // As on the interpreter: the trap's own message (fuel is not told apart while the start
+    // function runs, before any budget was set).
     if (code != 0)
-      return Unexpected{WasmError::instantiation("cannot instantiate the module: " +
-                                                 failure(code).message)};
+      return Unexpected{WasmError::instantiation(
+          "cannot instantiate the module: " +
+          (code == detail::kAotTrapHost ? host_trap_ : trap_message(code)))};
     instantiated_ = true;
     if (uint64_t* f = entries().fuel(storage_.get())) budget_ = *f > INT64_MAX ? 0 : *f;
     return {};

@@ -148,12 +148,12 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm,
       !fs::create_directories(work + "/rt", ec) || !write_file(work + "/rt/wasm-rt.h", kAotWasmRtH))
     return fail("cannot write into " + work);
   std::string log = work + "/log.txt";
-  if (auto r = run({options_.wasm2c, work + "/module.wasm", "-n", kAotModuleName, "-o",
-                    work + "/module.c"},
+  if (auto r = run({options_.wasm2c, "--enable-exceptions", work + "/module.wasm", "-n",
+                    kAotModuleName, "-o", work + "/module.c"},
                    log);
       !r)
-    return fail("wasm2c cannot translate this module (WABT 1.0.32's wasm2c does not support "
-                "SIMD, for one; the interp backend runs any valid module): " + r.error());
+    return fail("wasm2c cannot translate this module (WABT 1.0.32's wasm2c lacks SIMD and tail "
+                "calls, among others; the interp backend runs any valid module): " + r.error());
   auto header = read_text(work + "/module.h");
   if (!header) return fail("wasm2c wrote no module.h");
   auto glue = generate_aot_glue(*header, info);
