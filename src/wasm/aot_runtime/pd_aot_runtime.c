@@ -257,6 +257,18 @@ void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
   memory->size = memory->pages = 0;
 }
 
+/* What the process-wide tables hold goes back when the module's image is unloaded (dlclose),
+ * so nothing of it outlives the code that used it. */
+__attribute__((destructor)) static void pd_aot_release(void) {
+  for (uint32_t i = 0; i < types_count; ++i) free(types[i].types);
+  free(types);
+  types = NULL;
+  types_count = types_capacity = 0;
+  free(free_pages);
+  free_pages = NULL;
+  free_count = free_capacity = 0;
+}
+
 /* ---- tables ---- */
 
 /* The limit of the instance being instantiated (set by the glue just before). */
