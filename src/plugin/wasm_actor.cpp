@@ -126,6 +126,9 @@ HandlerResult WasmActor::on_start(ActorContext& ctx) {
   if (!inst)
     return Unexpected{ActorError::init("instantiation failed: " + to_string(inst.error()))};
   instance_ = std::move(inst).value();
+  // One budget covers the whole lifecycle step: pd_abi_version, pd_actor_create and
+  // pd_actor_on_start.
+  if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
   if (has(Export::AbiVersion)) {
     auto r = call(ctx, Export::AbiVersion, {});
     if (!r) return Unexpected{map_error("pd_abi_version", r.error())};
@@ -134,8 +137,6 @@ HandlerResult WasmActor::on_start(ActorContext& ctx) {
                                          "; this host speaks version " +
                                          std::to_string(kGuestAbiVersion))};
   }
-  // One budget covers the whole lifecycle step: pd_actor_create and pd_actor_on_start here.
-  if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
   if (has(Export::Create)) {
     auto r = call(ctx, Export::Create, {});
     if (!r) return Unexpected{map_error("pd_actor_create", r.error())};
@@ -210,6 +211,7 @@ HandlerResult WasmActor::on_message(ActorContext& ctx, const Envelope& envelope,
 }
 
 void WasmActor::on_stop(ActorContext& ctx, const StopReason& reason) {
+  last_call_fuel_ = 0;
   if (!instance_ || !has(Export::OnStop)) return;
   if (auto f = refuel(); !f) {
     ctx.log(3, "pd_actor_on_stop skipped: " + to_string(f.error()));

@@ -122,6 +122,7 @@ Expected<std::string, WasmError> AotToolchain::identity() const {
   }
   fs::remove(log, ec);
   for (const std::string& f : options_.c_flags) id += f + " ";
+  id += "\nwasm2c --enable-exceptions -n " + std::string(kAotModuleName);
   id += "\n" + hash128(std::string(kAotRuntimeC) + kAotRuntimeH + kAotWasmRtH) + "\nglue " +
         kAotGlueSourceHash;
   identity_ = id;

@@ -157,6 +157,8 @@ void* wasm_rt_exception(void) { return exception_bytes; }
 static pthread_mutex_t slab_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t* slab_next;
 static uint8_t* slab_end;
+static uint8_t** slabs; /* every slab mapped, unmapped with the image */
+static size_t slab_count;
 static uint8_t** free_pages;
 static size_t free_count, free_capacity;
 
@@ -169,9 +171,14 @@ static uint8_t* one_page_alloc(void) {
     if (slab_next == slab_end) {
       void* slab = mmap(NULL, PD_AOT_SLAB_BYTES, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-      if (slab != MAP_FAILED) {
+      uint8_t** listed = slab == MAP_FAILED ? NULL : realloc(slabs, (slab_count + 1) * sizeof *slabs);
+      if (listed != NULL) {
+        slabs = listed;
+        slabs[slab_count++] = (uint8_t*)slab;
         slab_next = (uint8_t*)slab;
         slab_end = slab_next + PD_AOT_SLAB_BYTES;
+      } else if (slab != MAP_FAILED) {
+        munmap(slab, PD_AOT_SLAB_BYTES);
       }
     }
     if (slab_next != slab_end) {
@@ -257,8 +264,8 @@ void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
   memory->size = memory->pages = 0;
 }
 
-/* What the process-wide tables hold goes back when the module's image is unloaded (dlclose),
- * so nothing of it outlives the code that used it. */
+/* What the process-wide tables and slabs hold goes back when the module's image is unloaded
+ * (dlclose): every instance of the module, and so every page of its slabs, is gone by then. */
 __attribute__((destructor)) static void pd_aot_release(void) {
   for (uint32_t i = 0; i < types_count; ++i) free(types[i].types);
   free(types);
@@ -267,6 +274,11 @@ __attribute__((destructor)) static void pd_aot_release(void) {
   free(free_pages);
   free_pages = NULL;
   free_count = free_capacity = 0;
+  for (size_t i = 0; i < slab_count; ++i) munmap(slabs[i], PD_AOT_SLAB_BYTES);
+  free(slabs);
+  slabs = NULL;
+  slab_count = 0;
+  slab_next = slab_end = NULL;
 }
 
 /* ---- tables ---- */
