@@ -36,9 +36,9 @@ class Reader {
       if (allowed.count(std::string(k.str()))) continue;
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      throw Bad{file_, int(k.source().begin.line),
-                "unknown key '" + std::string(k.str()) + "' in " + where + " (allowed: " + list +
-                    ")"};
+      throw Bad{
+          file_, int(k.source().begin.line),
+          "unknown key '" + std::string(k.str()) + "' in " + where + " (allowed: " + list + ")"};
     }
   }
 
@@ -155,8 +155,8 @@ inline SupervisionStrategy strategy(const Reader& r, const toml::table& t) {
 // The supervision keys every actor declaration shares, into `spec` (not its factory):
 // restart, strategy, max_restarts, window_ms, mailbox, shutdown_ms, brutal.
 inline const std::set<std::string>& child_policy_keys() {
-  static const std::set<std::string> keys = {"restart",   "strategy", "max_restarts", "window_ms",
-                                             "mailbox",   "shutdown_ms", "brutal"};
+  static const std::set<std::string> keys = {"restart", "strategy",    "max_restarts", "window_ms",
+                                             "mailbox", "shutdown_ms", "brutal"};
   return keys;
 }
 inline void read_child_policy(const Reader& r, const toml::table& t, ChildSpec& spec) {

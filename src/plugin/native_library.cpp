@@ -72,8 +72,7 @@ Expected<PrivateCopy, PluginError> open_private_copy(const std::string& path) {
 
 }  // namespace
 
-Expected<std::shared_ptr<NativeLibrary>, PluginError> NativeLibrary::open(
-    const std::string& path) {
+Expected<std::shared_ptr<NativeLibrary>, PluginError> NativeLibrary::open(const std::string& path) {
   auto opened = open_private_copy(path);
   if (!opened) return Unexpected{opened.error()};
   void* handle = opened->handle;
@@ -108,8 +107,7 @@ Expected<std::shared_ptr<NativeLibrary>, PluginError> NativeLibrary::open(
   lib->shutdown_ = nullptr;  // armed only once init succeeded with our ABI
   const PdPluginInfo* info = reinterpret_cast<pd_plugin_init_fn>(init)();
   if (info == nullptr)
-    return Unexpected{
-        error(PluginError::Kind::InitFailed, path, "pd_plugin_init returned NULL")};
+    return Unexpected{error(PluginError::Kind::InitFailed, path, "pd_plugin_init returned NULL")};
   // A plugin of another ABI version may lay PdPluginInfo out differently: read only the
   // version before trusting the rest, and call nothing else of it (not even its shutdown).
   if (info->abi_version != PD_ABI_VERSION)
@@ -193,8 +191,7 @@ uint64_t NativeActor::host_now_micros(PdActorContext* pctx) {
   return self->current_ ? uint64_t(to_micros(self->current_->now())) : 0;
 }
 
-void NativeActor::host_log(PdActorContext* pctx, int32_t level, const char* message,
-                           uint32_t len) {
+void NativeActor::host_log(PdActorContext* pctx, int32_t level, const char* message, uint32_t len) {
   if (pctx == nullptr || (message == nullptr && len > 0)) return;
   NativeActor* self = static_cast<Context*>(pctx)->actor;
   if (self->current_) self->current_->log(level, std::string_view(message, len));
@@ -226,8 +223,8 @@ HandlerResult NativeActor::on_message(ActorContext& ctx, const Envelope& envelop
   e.payload_len = uint32_t(bytes.size());
   uint8_t env_bytes[Envelope::kSize];
   e.write_to(env_bytes);
-  int32_t code = library_->on_message(object_, enter(ctx), env_bytes, bytes.data(),
-                                      uint32_t(bytes.size()));
+  int32_t code =
+      library_->on_message(object_, enter(ctx), env_bytes, bytes.data(), uint32_t(bytes.size()));
   current_ = nullptr;
   if (code != PD_OK)
     return Unexpected{ActorError::handler("pd_actor_on_message of plugin '" + library_->name() +

@@ -54,8 +54,7 @@ struct LiveCount {
 class NativeActor final : public Actor {
  public:
   NativeActor(std::shared_ptr<const NativeLibrary> library, std::string type_name,
-              std::vector<uint8_t> config, NamespacePolicy policy,
-              std::shared_ptr<LiveCount> live);
+              std::vector<uint8_t> config, NamespacePolicy policy, std::shared_ptr<LiveCount> live);
   ~NativeActor() override;
 
   HandlerResult on_start(ActorContext& ctx) override;

@@ -24,8 +24,8 @@ NamespacePolicy read_policy(const config::Reader& r, const toml::table& t) {
       auto parsed = ActorPath::parse(prefix);
       if (!parsed)
         r.fail(t.get(key), std::string("'") + key + "' holds \"" + prefix +
-                               "\", which is not an actor path (" +
-                               pd::to_string(parsed.error()) + ")");
+                               "\", which is not an actor path (" + pd::to_string(parsed.error()) +
+                               ")");
     }
   };
   prefixes("allow", p.allowed);
@@ -57,8 +57,8 @@ Expected<PluginManifest, PluginError> PluginManifest::parse(const std::string& t
     };
     m.options.name = required("name");
     if (!ActorPath::valid_segment(m.options.name))
-      r.fail(root.get("name"), "'name' must be made of letters, digits and . _ : - (got '" +
-                                   m.options.name + "')");
+      r.fail(root.get("name"),
+             "'name' must be made of letters, digits and . _ : - (got '" + m.options.name + "')");
     m.options.version = required("version");
     std::string kind = required("kind");
     if (kind == "wasm")
@@ -112,8 +112,9 @@ Expected<PluginManifest, PluginError> PluginManifest::parse(const std::string& t
 Expected<PluginManifest, PluginError> PluginManifest::load(const std::string& path) {
   std::ifstream in(path);
   if (!in)
-    return Unexpected{PluginError{PluginError::Kind::LoadFailed, path,
-                                  "cannot open the manifest: " + std::string(std::strerror(errno))}};
+    return Unexpected{
+        PluginError{PluginError::Kind::LoadFailed, path,
+                    "cannot open the manifest: " + std::string(std::strerror(errno))}};
   std::stringstream text;
   text << in.rdbuf();
   return parse(text.str(), path);

@@ -18,9 +18,9 @@ namespace detail {
 
 // One loaded plugin. Immutable once loaded; factories and actors share it.
 struct LoadedPlugin {
-  PluginInfo info;  // live_actors filled in from `live` when asked
+  PluginInfo info;                               // live_actors filled in from `live` when asked
   std::shared_ptr<const NativeLibrary> library;  // native
-  WasmActorConfig wasm;                           // wasm (host, module, fuel, limits, policy)
+  WasmActorConfig wasm;                          // wasm (host, module, fuel, limits, policy)
   std::shared_ptr<LiveCount> live = std::make_shared<LiveCount>();
 
   PluginInfo snapshot() const {
@@ -67,9 +67,7 @@ class UnavailableActor final : public Actor {
  public:
   explicit UnavailableActor(std::string why) : why_(std::move(why)) {}
   HandlerResult on_start(ActorContext&) override { return Unexpected{ActorError::init(why_)}; }
-  HandlerResult on_message(ActorContext&, const Envelope&, MessagePayload&) override {
-    return {};
-  }
+  HandlerResult on_message(ActorContext&, const Envelope&, MessagePayload&) override { return {}; }
 
  private:
   std::string why_;
@@ -93,8 +91,7 @@ Expected<std::vector<uint8_t>, PluginError> read_file(const std::string& path) {
   std::streamoff size = in.tellg();
   constexpr std::streamoff kModuleBytesMax = std::streamoff(256) << 20;
   if (size < 0 || size > kModuleBytesMax)
-    return Unexpected{error(PluginError::Kind::LoadFailed, path,
-                            "size unknown or above 256 MiB")};
+    return Unexpected{error(PluginError::Kind::LoadFailed, path, "size unknown or above 256 MiB")};
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
   in.seekg(0);
   if (!in.read(reinterpret_cast<char*>(bytes.data()), size))
@@ -111,9 +108,9 @@ PluginError unknown_type(const RegistryState& s, const std::string& type) {
                      "', which was unloaded; load it again to spawn its actors");
   std::vector<std::string> known;
   for (const auto& [t, p] : s.by_type) known.push_back(t);
-  return error(PluginError::Kind::UnknownType, "",
-               "no loaded plugin provides actor type '" + type + "' (loaded types: " +
-                   joined(known) + ")");
+  return error(
+      PluginError::Kind::UnknownType, "",
+      "no loaded plugin provides actor type '" + type + "' (loaded types: " + joined(known) + ")");
 }
 
 Expected<void, PluginError> check_config(const LoadedPlugin& p, const std::string& type,
@@ -199,9 +196,9 @@ Expected<PluginInfo, PluginError> PluginRegistry::load_wasm(const std::string& p
   info.file = path;
   info.name = options.name.empty() ? std::filesystem::path(path).stem().string() : options.name;
   if (!ActorPath::valid_segment(info.name))
-    return Unexpected{detail::error(PluginError::Kind::ManifestInvalid, path,
-                                    "'" + info.name + "' cannot name a plugin: use letters, " +
-                                        "digits and . _ : -")};
+    return Unexpected{detail::error(
+        PluginError::Kind::ManifestInvalid, path,
+        "'" + info.name + "' cannot name a plugin: use letters, " + "digits and . _ : -")};
   info.version = options.version.empty() ? "0" : options.version;
   if (options.actor_types.size() > 1)
     return Unexpected{detail::error(PluginError::Kind::ManifestInvalid, path,
@@ -282,9 +279,9 @@ Expected<PluginInfo, PluginError> PluginRegistry::load_native(const std::string&
     std::lock_guard<std::mutex> lock(state_->mu);
     for (const auto& [name, p] : state_->by_name)
       if (p->library && p->library->path() == canonical)
-        return Unexpected{detail::error(PluginError::Kind::AlreadyLoaded, path,
-                                        "this library is loaded already, as plugin '" + name +
-                                            "'")};
+        return Unexpected{
+            detail::error(PluginError::Kind::AlreadyLoaded, path,
+                          "this library is loaded already, as plugin '" + name + "'")};
   }
   if (!std::filesystem::exists(canonical, ec))
     return Unexpected{detail::error(PluginError::Kind::LoadFailed, path, "no such file")};
@@ -316,10 +313,10 @@ Expected<PluginInfo, PluginError> PluginRegistry::load_native(const std::string&
   } else {
     for (const std::string& t : options.actor_types)
       if (std::find(offered.begin(), offered.end(), t) == offered.end())
-        return Unexpected{detail::error(PluginError::Kind::UnknownType, path,
-                                        "the manifest lists actor type '" + t +
-                                            "', which the library does not provide (it has: " +
-                                            detail::joined(offered) + ")")};
+        return Unexpected{detail::error(
+            PluginError::Kind::UnknownType, path,
+            "the manifest lists actor type '" + t +
+                "', which the library does not provide (it has: " + detail::joined(offered) + ")")};
     info.actor_types = options.actor_types;
   }
   info.policy = options.policy ? *options.policy : NamespacePolicy::for_plugin(info.name);
@@ -385,9 +382,9 @@ Expected<UnloadReport, PluginError> PluginRegistry::unload(const std::string& na
   if (it == state_->by_name.end()) {
     std::vector<std::string> loaded;
     for (const auto& [n, p] : state_->by_name) loaded.push_back(n);
-    return Unexpected{detail::error(PluginError::Kind::NotLoaded, "",
-                                    "no plugin named '" + name + "' is loaded (loaded: " +
-                                        detail::joined(loaded) + ")")};
+    return Unexpected{detail::error(
+        PluginError::Kind::NotLoaded, "",
+        "no plugin named '" + name + "' is loaded (loaded: " + detail::joined(loaded) + ")")};
   }
   p = it->second;
   state_->by_name.erase(it);

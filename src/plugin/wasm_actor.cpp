@@ -29,7 +29,6 @@ const std::vector<ExportRule>& abi_exports() {
   return rules;
 }
 
-
 }  // namespace
 
 std::optional<std::string> check_guest_abi(const WasmModule& module) {
@@ -55,12 +54,12 @@ std::optional<std::string> check_guest_abi(const WasmModule& module) {
 WasmActor::WasmActor(WasmActorConfig config) : config_(std::move(config)) {
   // Resolved once: every call after goes by index (the ABI check in on_start makes sure the
   // required ones exist before any is used).
-  static constexpr const char* kNames[] = {"pd_actor_create", "pd_abi_version",
+  static constexpr const char* kNames[] = {"pd_actor_create",   "pd_abi_version",
                                            "pd_actor_on_start", "pd_actor_on_message",
-                                           "pd_actor_on_stop", "pd_alloc"};
+                                           "pd_actor_on_stop",  "pd_alloc"};
   for (size_t i = 0; i < exports_.size(); ++i)
-    exports_[i] = config_.module ? config_.module->export_index(kNames[i]).value_or(kNoExport)
-                                 : kNoExport;
+    exports_[i] =
+        config_.module ? config_.module->export_index(kNames[i]).value_or(kNoExport) : kNoExport;
 }
 WasmActor::~WasmActor() = default;
 

@@ -15,9 +15,9 @@
 #include <dlfcn.h>
 #include <wasm-rt.h>  // WABT: the layout of wasm_rt_memory_t, the trap codes
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -65,7 +65,8 @@ class AotLibrary {
     AotEntries& e = lib->entries_;
     e.instance_size = reinterpret_cast<size_t (*)()>(dlsym(handle, "pd_aot_instance_size"));
     e.export_count = reinterpret_cast<uint32_t (*)()>(dlsym(handle, "pd_aot_export_count"));
-    e.export_name = reinterpret_cast<const char* (*)(uint32_t)>(dlsym(handle, "pd_aot_export_name"));
+    e.export_name =
+        reinterpret_cast<const char* (*)(uint32_t)>(dlsym(handle, "pd_aot_export_name"));
     e.instantiate = reinterpret_cast<decltype(e.instantiate)>(dlsym(handle, "pd_aot_instantiate"));
     e.call = reinterpret_cast<decltype(e.call)>(dlsym(handle, "pd_aot_call"));
     e.free = reinterpret_cast<void (*)(void*)>(dlsym(handle, "pd_aot_free"));
@@ -306,9 +307,9 @@ class AotHost final : public WasmHost {
     if (!so) return Unexpected{so.error()};
     auto library = AotLibrary::open(*so);
     if (!library) return Unexpected{library.error()};
-    return std::shared_ptr<const WasmModule>(std::make_shared<const AotModule>(
-        std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(info).value(),
-        std::move(library).value()));
+    return std::shared_ptr<const WasmModule>(
+        std::make_shared<const AotModule>(std::vector<uint8_t>(wasm.begin(), wasm.end()),
+                                          std::move(info).value(), std::move(library).value()));
   }
 
   Expected<std::unique_ptr<WasmInstance>, WasmError> instantiate(

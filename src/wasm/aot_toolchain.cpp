@@ -110,8 +110,8 @@ Expected<std::string, WasmError> AotToolchain::identity() const {
   std::error_code ec;
   fs::create_directories(cache_dir_, ec);
   if (ec)
-    return Unexpected{WasmError::compile("cannot create the aot cache folder " + cache_dir_ +
-                                         ": " + ec.message())};
+    return Unexpected{WasmError::compile("cannot create the aot cache folder " + cache_dir_ + ": " +
+                                         ec.message())};
   std::string log = cache_dir_ + "/toolchain-" + std::to_string(::getpid()) + ".log";
   std::string id = "pd-aot glue " + std::to_string(kAotGlueVersion) + "\n";
   for (const std::string& tool : {options_.c_compiler, options_.wasm2c}) {
@@ -129,13 +129,12 @@ Expected<std::string, WasmError> AotToolchain::identity() const {
   return identity_;
 }
 
-Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm,
-                                              const ModuleInfo& info,
+Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, const ModuleInfo& info,
                                               const std::string& so_path) const {
   // A private folder per build: concurrent builds (threads, processes) never share files.
   static std::atomic<uint64_t> builds{0};
-  std::string work = so_path + ".build-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(builds.fetch_add(1));
+  std::string work =
+      so_path + ".build-" + std::to_string(::getpid()) + "-" + std::to_string(builds.fetch_add(1));
   std::error_code ec;
   fs::create_directories(work, ec);
   if (ec) return Unexpected{WasmError::compile("cannot create " + work + ": " + ec.message())};
@@ -153,8 +152,10 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm,
                     kAotModuleName, "-o", work + "/module.c"},
                    log);
       !r)
-    return fail("wasm2c cannot translate this module (WABT 1.0.32's wasm2c lacks SIMD and tail "
-                "calls, among others; the interp backend runs any valid module): " + r.error());
+    return fail(
+        "wasm2c cannot translate this module (WABT 1.0.32's wasm2c lacks SIMD and tail "
+        "calls, among others; the interp backend runs any valid module): " +
+        r.error());
   auto header = read_text(work + "/module.h");
   if (!header) return fail("wasm2c wrote no module.h");
   auto glue = generate_aot_glue(*header, info);
@@ -169,8 +170,8 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm,
   cc.push_back("-I" + work + "/rt");
   cc.push_back("-I" + work);
   for (const char* f : {"/module.c", "/glue.c", "/pd_aot_runtime.c"}) cc.push_back(work + f);
-  for (const std::string& f : {std::string("-o"), work + "/module.so", std::string("-lm"),
-                               std::string("-lpthread")})
+  for (const std::string& f :
+       {std::string("-o"), work + "/module.so", std::string("-lm"), std::string("-lpthread")})
     cc.push_back(f);
   if (auto r = run(cc, log); !r) return fail("the C compiler failed: " + r.error());
   auto so = read_text(work + "/module.so");

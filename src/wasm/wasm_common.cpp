@@ -267,8 +267,8 @@ Expected<void, WasmError> WasmInstance::call_export(size_t export_index,
                                       "called it")};
   }
   // The full check (with its messages) only when the quick one fails.
-  bool quick = module().callable_with_numbers(export_index) &&
-               args.size() == e.type.func.params.size();
+  bool quick =
+      module().callable_with_numbers(export_index) && args.size() == e.type.func.params.size();
   for (size_t i = 0; quick && i < args.size(); ++i) quick = args[i].type() == e.type.func.params[i];
   if (!quick) {
     if (auto ok = check_call(e, args); !ok) return Unexpected{ok.error()};

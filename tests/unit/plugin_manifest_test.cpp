@@ -22,8 +22,11 @@ constexpr const char* kPath = "/etc/pd/plugins/counter.toml";
 std::string manifest(const std::string& kind, const std::string& extra = "") {
   return "name = \"counter\"\n"
          "version = \"1.2.0\"\n"
-         "kind = \"" + kind + "\"\n"
-         "file = \"counter.bin\"\n" + extra;
+         "kind = \"" +
+         kind +
+         "\"\n"
+         "file = \"counter.bin\"\n" +
+         extra;
 }
 
 // =============================================================================================
@@ -168,8 +171,7 @@ TEST(PluginManifest, backend_chooses_the_wasm_backend_and_an_unknown_one_is_refu
 }
 
 TEST(PluginManifest, backend_on_a_native_plugin_is_refused) {
-  PluginError e =
-      error_of(PluginManifest::parse(manifest("native", "backend = \"aot\"\n"), kPath));
+  PluginError e = error_of(PluginManifest::parse(manifest("native", "backend = \"aot\"\n"), kPath));
   EXPECT_EQ(e.kind, PluginError::Kind::ManifestInvalid);
   EXPECT_EQ(e.message, "'backend' applies to WASM plugins only");
 }
@@ -215,7 +217,8 @@ TEST(PluginManifest, an_empty_actor_type_name_is_refused) {
 }
 
 TEST(PluginManifest, max_memory_pages_of_0_is_refused) {
-  PluginError e = error_of(PluginManifest::parse(manifest("wasm", "max_memory_pages = 0\n"), kPath));
+  PluginError e =
+      error_of(PluginManifest::parse(manifest("wasm", "max_memory_pages = 0\n"), kPath));
   EXPECT_EQ(e.kind, PluginError::Kind::ManifestInvalid);
   EXPECT_EQ(e.file, std::string(kPath) + ":5");
   EXPECT_EQ(e.message, "'max_memory_pages' must be between 1 and 65536");

@@ -116,7 +116,8 @@ TEST_F(PluginRegistryNative, load_native_reports_name_version_abi_and_actor_type
   EXPECT_EQ(events(), (Events{"1 init"}));
 }
 
-TEST_F(PluginRegistryNative, a_wrong_abi_version_is_refused_with_AbiMismatch_naming_the_file_and_both_versions) {
+TEST_F(PluginRegistryNative,
+       a_wrong_abi_version_is_refused_with_AbiMismatch_naming_the_file_and_both_versions) {
   PluginRegistry registry;
   std::string path = test_plugin("wrong_abi_plugin");
   PluginError e = error_of(registry.load_native(path));
@@ -155,7 +156,8 @@ TEST_F(PluginRegistryNative, a_nonexistent_file_is_LoadFailed_naming_the_path) {
   EXPECT_EQ(e.to_string(), "LoadFailed: " + path + ": no such file");
 }
 
-TEST_F(PluginRegistryNative, a_file_that_is_not_a_shared_library_is_LoadFailed_with_dlopens_reason) {
+TEST_F(PluginRegistryNative,
+       a_file_that_is_not_a_shared_library_is_LoadFailed_with_dlopens_reason) {
   PluginRegistry registry;
   std::string path = dir_.write("libjunk.so", std::string_view("this is not an ELF file"));
   PluginError e = error_of(registry.load_native(path));
@@ -174,13 +176,13 @@ TEST_F(PluginRegistryNative, loading_the_same_library_twice_is_AlreadyLoaded_and
   // Another spelling of the same file is the same library.
   std::string other_spelling = std::string(PD_BINARY_DIR) + "/test-plugins/../test-plugins/" +
                                std::filesystem::path(kGood).filename().string();
-  EXPECT_EQ(error_of(registry.load_native(other_spelling)).kind,
-            PluginError::Kind::AlreadyLoaded);
+  EXPECT_EQ(error_of(registry.load_native(other_spelling)).kind, PluginError::Kind::AlreadyLoaded);
   EXPECT_EQ(events(), (Events{"1 init"}));
   EXPECT_EQ(registry.list().size(), 1u);
 }
 
-TEST_F(PluginRegistryNative, a_manifest_name_other_than_the_librarys_is_ManifestInvalid_and_the_library_is_let_go) {
+TEST_F(PluginRegistryNative,
+       a_manifest_name_other_than_the_librarys_is_ManifestInvalid_and_the_library_is_let_go) {
   PluginRegistry registry;
   PluginOptions options;
   options.name = "impostor";
@@ -194,7 +196,8 @@ TEST_F(PluginRegistryNative, a_manifest_name_other_than_the_librarys_is_Manifest
 }
 
 // The refused load's image (2) is shut down; the loaded plugin's (1) is left alone.
-TEST_F(PluginRegistryNative, a_load_refused_for_its_manifest_name_leaves_the_loaded_plugin_of_the_same_file_running) {
+TEST_F(PluginRegistryNative,
+       a_load_refused_for_its_manifest_name_leaves_the_loaded_plugin_of_the_same_file_running) {
   PluginWorld w;
   ASSERT_TRUE(w.registry.load_native(kGood, open_options()).has_value());
   std::string why;
@@ -224,7 +227,8 @@ TEST_F(PluginRegistryNative, a_manifest_version_other_than_the_librarys_is_Manif
 }
 
 // Fuel and the memory and call-depth limits are the WASM sandbox's; a native plugin has none.
-TEST_F(PluginRegistryNative, a_wasm_limit_for_a_native_plugin_is_ManifestInvalid_and_the_library_is_never_opened) {
+TEST_F(PluginRegistryNative,
+       a_wasm_limit_for_a_native_plugin_is_ManifestInvalid_and_the_library_is_never_opened) {
   struct Case {
     const char* option;
     PluginOptions options;
@@ -276,9 +280,10 @@ TEST_F(PluginRegistryNative, manifest_actor_types_restrict_what_the_registry_off
 
 TEST_F(PluginRegistryNative, load_manifest_loads_a_native_plugin_with_its_namespace) {
   PluginWorld w;
-  std::string manifest = dir_.write("good.toml", "name = \"good\"\nversion = \"1.0.0\"\n"
-                                                 "kind = \"native\"\nfile = \"" + kGood +
-                                                     "\"\n[namespace]\nallow = [\"/user/sink\"]\n");
+  std::string manifest = dir_.write("good.toml",
+                                    "name = \"good\"\nversion = \"1.0.0\"\n"
+                                    "kind = \"native\"\nfile = \"" +
+                                        kGood + "\"\n[namespace]\nallow = [\"/user/sink\"]\n");
   auto info = w.registry.load_manifest(manifest);
   ASSERT_TRUE(info.has_value()) << info.error().to_string();
   EXPECT_EQ(info->name, "good");
@@ -328,7 +333,8 @@ TEST_F(PluginRegistryNative, config_bytes_reach_pd_actor_create_as_the_adders_st
   EXPECT_EQ(test::u64_at(w.got->at(1).bytes, 0), 1042u);
 }
 
-TEST_F(PluginRegistryNative, pd_actor_create_returning_NULL_fails_the_start_with_Init_naming_pd_actor_create) {
+TEST_F(PluginRegistryNative,
+       pd_actor_create_returning_NULL_fails_the_start_with_Init_naming_pd_actor_create) {
   PluginWorld w;
   ASSERT_TRUE(w.registry.load_native(kGood, open_options()).has_value());
   w.spawn("adder", "adder", bytes("fail"));
@@ -338,7 +344,8 @@ TEST_F(PluginRegistryNative, pd_actor_create_returning_NULL_fails_the_start_with
   EXPECT_EQ(w.count(EngineEvent::Kind::Started, "/user/adder"), 0u);
 }
 
-TEST_F(PluginRegistryNative, pd_actor_on_message_returning_PD_ERR_HANDLER_fails_the_message_with_Handler) {
+TEST_F(PluginRegistryNative,
+       pd_actor_on_message_returning_PD_ERR_HANDLER_fails_the_message_with_Handler) {
   PluginWorld w;
   ASSERT_TRUE(w.registry.load_native(kGood, open_options()).has_value());
   AddrHash a = w.spawn("adder", "adder", bytes("1"));
@@ -390,7 +397,9 @@ TEST_F(PluginRegistryNative, a_spoofed_source_is_replaced_by_the_actors_own_addr
   EXPECT_EQ(test::i32_at(w.got->at(0).bytes, 0), PD_SEND_OK);
 }
 
-TEST_F(PluginRegistryNative, a_destination_outside_the_namespace_policy_gets_PD_SEND_POLICY_VIOLATION_and_nothing_is_delivered) {
+TEST_F(
+    PluginRegistryNative,
+    a_destination_outside_the_namespace_policy_gets_PD_SEND_POLICY_VIOLATION_and_nothing_is_delivered) {
   PluginWorld w;
   PluginOptions options;
   options.policy = NamespacePolicy{{"/user"}, {"/user/forbidden"}};
@@ -451,14 +460,15 @@ TEST_F(PluginRegistryNative, each_actors_object_is_destroyed_with_the_actor) {
   EXPECT_EQ(events(), (Events{"1 init", "1 create greeter", "1 create adder failed"}));
   ASSERT_TRUE(w.engine.stop_actor(g));
   w.engine.run_until_idle();
-  EXPECT_EQ(events(), (Events{"1 init", "1 create greeter", "1 create adder failed",
-                              "1 destroy greeter"}));
+  EXPECT_EQ(events(),
+            (Events{"1 init", "1 create greeter", "1 create adder failed", "1 destroy greeter"}));
 }
 
 // =============================================================================================
 // Native plugins: unload and shutdown
 
-TEST_F(PluginRegistryNative, unload_without_live_actors_shuts_the_library_down_and_closes_it_at_once) {
+TEST_F(PluginRegistryNative,
+       unload_without_live_actors_shuts_the_library_down_and_closes_it_at_once) {
   PluginRegistry registry;
   ASSERT_TRUE(registry.load_native(kGood).has_value());
   EXPECT_EQ(good_images_mapped(), 1u);
@@ -595,7 +605,8 @@ TEST_F(PluginRegistryTest, unload_with_a_live_actor_reports_it_and_the_actor_kee
   EXPECT_EQ(w.texts(), (std::vector<std::string>{"hello, still there"}));
 }
 
-TEST_F(PluginRegistryTest, after_unload_a_factory_made_before_starts_an_actor_that_fails_with_Init_saying_unloaded) {
+TEST_F(PluginRegistryTest,
+       after_unload_a_factory_made_before_starts_an_actor_that_fails_with_Init_saying_unloaded) {
   PluginWorld w;
   ASSERT_TRUE(w.registry.load_native(kGood, open_options()).has_value());
   auto factory = w.registry.actor_factory("greeter");
@@ -605,7 +616,8 @@ TEST_F(PluginRegistryTest, after_unload_a_factory_made_before_starts_an_actor_th
   auto f = w.failures("/user/late");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].kind, ActorError::Kind::Init);
-  EXPECT_TRUE(contains(f[0].detail, "belonged to plugin 'good', which was unloaded")) << f[0].detail;
+  EXPECT_TRUE(contains(f[0].detail, "belonged to plugin 'good', which was unloaded"))
+      << f[0].detail;
   PluginError e = error_of(w.registry.create_actor("greeter"));
   EXPECT_EQ(e.kind, PluginError::Kind::UnknownType);
   EXPECT_EQ(e.message,
@@ -613,7 +625,8 @@ TEST_F(PluginRegistryTest, after_unload_a_factory_made_before_starts_an_actor_th
             "to spawn its actors");
 }
 
-TEST_F(PluginRegistryTest, a_native_reload_is_picked_up_by_a_supervised_restart_through_the_old_factory) {
+TEST_F(PluginRegistryTest,
+       a_native_reload_is_picked_up_by_a_supervised_restart_through_the_old_factory) {
   PluginWorld w;
   ASSERT_TRUE(w.registry.load_native(kGood, open_options()).has_value());
   auto factory = w.registry.actor_factory("greeter");
@@ -668,8 +681,8 @@ TEST_F(PluginRegistryTest, a_refused_load_of_an_open_library_by_another_path_lea
   PluginError e = error_of(w.registry.load_native(link, open_options()));
   EXPECT_EQ(e.kind, PluginError::Kind::AlreadyLoaded);
   EXPECT_EQ(e.file, link);
-  EXPECT_EQ(e.message, "a plugin named 'good' is loaded already (from " + kGood +
-                           "); unload it first");
+  EXPECT_EQ(e.message,
+            "a plugin named 'good' is loaded already (from " + kGood + "); unload it first");
   AddrHash g = w.spawn("greeter", "greeter");
   ASSERT_TRUE(w.send(g, "still up"));
   EXPECT_EQ(w.texts(), (std::vector<std::string>{"hello, still up"}));
@@ -696,7 +709,8 @@ TEST_F(PluginRegistryTest, a_library_rebuilt_at_the_same_path_is_read_anew_while
   EXPECT_EQ(events(), (Events{"1 init", "1 create greeter"}));
 }
 
-TEST_F(PluginRegistryTest, a_wasm_reload_under_the_same_name_restarts_old_factories_on_the_new_code) {
+TEST_F(PluginRegistryTest,
+       a_wasm_reload_under_the_same_name_restarts_old_factories_on_the_new_code) {
   PluginWorld w;
   PluginOptions options = open_options();
   options.name = "svc";

@@ -31,7 +31,8 @@ using test::test_guest;
 // =============================================================================================
 // WASM plugins
 
-TEST(PluginRegistryWasm, load_wasm_names_the_plugin_after_the_file_stem_with_one_actor_type_of_that_name) {
+TEST(PluginRegistryWasm,
+     load_wasm_names_the_plugin_after_the_file_stem_with_one_actor_type_of_that_name) {
   PluginRegistry registry;
   std::string path = test_guest("sdk_echo");
   auto info = registry.load_wasm(path);
@@ -85,7 +86,8 @@ TEST(PluginRegistryWasm, a_1_MiB_payload_through_the_sdk_guests_pd_alloc_comes_b
   EXPECT_TRUE(w.got->at(0).bytes == big) << "the echoed payload differs";
 }
 
-TEST(PluginRegistryWasm, the_sdk_probe_keeps_state_logs_tells_time_and_addresses_paths_as_the_host) {
+TEST(PluginRegistryWasm,
+     the_sdk_probe_keeps_state_logs_tells_time_and_addresses_paths_as_the_host) {
   PluginWorld w;
   ASSERT_TRUE(w.registry.load_wasm(test_guest("sdk_probe"), open_options()).has_value());
   AddrHash p = w.spawn("probe", "sdk_probe");
@@ -164,7 +166,8 @@ TEST(PluginRegistryWasm, a_module_without_pd_actor_on_message_is_AbiMismatch) {
   EXPECT_TRUE(contains(e.message, "pd_actor_on_message")) << e.message;
 }
 
-TEST(PluginRegistryWasm, fuel_on_an_unmetered_module_meters_it_at_load_and_a_spinning_guest_runs_out) {
+TEST(PluginRegistryWasm,
+     fuel_on_an_unmetered_module_meters_it_at_load_and_a_spinning_guest_runs_out) {
   PluginWorld w;
   PluginOptions options = open_options();
   options.fuel_per_call = 10000;
@@ -273,9 +276,10 @@ TEST(PluginRegistryWasm, the_outermost_valid_limits_1_and_65536_pages_and_call_d
 TEST(PluginRegistryWasm, load_manifest_loads_a_wasm_plugin_relative_to_the_manifest) {
   test::ScratchDir dir;
   std::filesystem::copy_file(test_guest("sdk_echo"), dir.path("echo.wasm"));
-  std::string manifest = dir.write("echo.toml", "name = \"echo\"\nversion = \"1.0\"\n"
-                                                "kind = \"wasm\"\nfile = \"echo.wasm\"\n"
-                                                "fuel = 5000\nmax_memory_pages = 40\n");
+  std::string manifest = dir.write("echo.toml",
+                                   "name = \"echo\"\nversion = \"1.0\"\n"
+                                   "kind = \"wasm\"\nfile = \"echo.wasm\"\n"
+                                   "fuel = 5000\nmax_memory_pages = 40\n");
   PluginRegistry registry;
   auto info = registry.load_manifest(manifest);
   ASSERT_TRUE(info.has_value()) << info.error().to_string();

@@ -69,8 +69,8 @@ class ScratchDir {
   explicit ScratchDir(
       const std::filesystem::path& parent = std::filesystem::temp_directory_path()) {
     static std::atomic<int> next{0};
-    path_ = parent /
-            ("pd-plugin-test-" + std::to_string(::getpid()) + "-" + std::to_string(next++));
+    path_ =
+        parent / ("pd-plugin-test-" + std::to_string(::getpid()) + "-" + std::to_string(next++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
@@ -195,12 +195,11 @@ struct PluginWorld {
   }
 
   // An actor of `type` from the registry's factory, at /user/<name>.
-  AddrHash spawn(const std::string& name, const std::string& type,
-                 std::vector<uint8_t> config = {},
+  AddrHash spawn(const std::string& name, const std::string& type, std::vector<uint8_t> config = {},
                  RestartPolicy restart = RestartPolicy::Temporary) {
     auto factory = registry.actor_factory(type, std::move(config));
-    EXPECT_TRUE(factory.has_value()) << "actor_factory(" << type
-                                     << "): " << (factory ? "" : factory.error().to_string());
+    EXPECT_TRUE(factory.has_value())
+        << "actor_factory(" << type << "): " << (factory ? "" : factory.error().to_string());
     if (!factory) return AddrHash{};
     return spawn_with(name, *factory, restart);
   }
@@ -216,9 +215,8 @@ struct PluginWorld {
   SendResult send(AddrHash to, std::vector<uint8_t> payload, uint64_t type_tag = 7,
                   AddrHash from = AddrHash{}) {
     AddrHash source = from.is_null() ? sink : from;
-    SendResult r = engine.send_raw(
-        Envelope::make(source, to, type_tag, uint32_t(payload.size())),
-        MessagePayload::serialized(std::move(payload)));
+    SendResult r = engine.send_raw(Envelope::make(source, to, type_tag, uint32_t(payload.size())),
+                                   MessagePayload::serialized(std::move(payload)));
     engine.run_until_idle();
     return r;
   }

@@ -165,20 +165,17 @@ struct World {
   }
 
   explicit World(std::shared_ptr<const WasmHost> wasm_host, const std::string& sink_name = "sink")
-      : engine(config_with_log(logs), std::make_unique<SimReactor>(1)),
-        host(std::move(wasm_host)) {
+      : engine(config_with_log(logs), std::make_unique<SimReactor>(1)), host(std::move(wasm_host)) {
     engine.set_event_listener([this](const EngineEvent& e) { events.push_back(e); });
-    sink = *engine.spawn(
-        ChildSpec(sink_name, [g = got] { return std::make_unique<Recorder>(g); }));
+    sink = *engine.spawn(ChildSpec(sink_name, [g = got] { return std::make_unique<Recorder>(g); }));
   }
 
   // A second recorder (at parent_path/name); its address replaces {OTHER_LO} {OTHER_HI}.
   void spawn_other(const std::string& name, const std::string& parent_path = "/user",
                    uint32_t mailbox_capacity = kMailboxCapacityDefault) {
-    auto a = engine.spawn(
-        ChildSpec(name, [g = got_other] { return std::make_unique<Recorder>(g); })
-            .with_mailbox_capacity(mailbox_capacity),
-        parent_path);
+    auto a = engine.spawn(ChildSpec(name, [g = got_other] { return std::make_unique<Recorder>(g); })
+                              .with_mailbox_capacity(mailbox_capacity),
+                          parent_path);
     ASSERT_TRUE(a.has_value());
     other = *a;
   }
@@ -491,7 +488,8 @@ PD_INSTANTIATE_WASM_BACKENDS(WasmActorAbi);
 // =============================================================================================
 // Exports
 
-TEST_P(WasmActorAbi, pd_actor_create_runs_once_before_on_start_and_its_state_reaches_every_later_call) {
+TEST_P(WasmActorAbi,
+       pd_actor_create_runs_once_before_on_start_and_its_state_reaches_every_later_call) {
   World w(host);
   w.spawn("guest", kLifecycleGuest);
   w.engine.run_until_idle();
@@ -581,12 +579,12 @@ TEST_P(WasmActorAbi, pd_actor_on_stop_receives_Hierarchical_2_when_its_parent_is
 
 TEST_P(WasmActorAbi, pd_actor_on_stop_receives_Supervisor_2_when_a_one_for_all_sibling_fails) {
   World w(host);
-  ASSERT_TRUE(w.engine.spawn(ChildSpec("parent", [] { return std::make_unique<Quiet>(); })
-                                 .with_strategy(SupervisionStrategy::OneForAll)));
+  ASSERT_TRUE(w.engine.spawn(ChildSpec("parent", [] {
+                               return std::make_unique<Quiet>();
+                             }).with_strategy(SupervisionStrategy::OneForAll)));
   w.spawn("guest", w.config(w.compile(kLifecycleGuest)), RestartPolicy::Permanent, "/user/parent");
-  AddrHash crasher =
-      *w.engine.spawn(ChildSpec("crasher", [] { return std::make_unique<Crasher>(); }),
-                      "/user/parent");
+  AddrHash crasher = *w.engine.spawn(
+      ChildSpec("crasher", [] { return std::make_unique<Crasher>(); }), "/user/parent");
   w.engine.run_until_idle();
   ASSERT_TRUE(w.send(crasher, "x"));
   w.engine.run_until_idle();
@@ -829,7 +827,8 @@ TEST_P(WasmActorAbi, a_metered_guest_within_its_fuel_works_normally) {
   EXPECT_TRUE(w.failures("/user/guest").empty());
 }
 
-TEST_P(WasmActorAbi, an_infinite_loop_runs_out_of_fuel_is_restarted_and_another_actor_keeps_being_served) {
+TEST_P(WasmActorAbi,
+       an_infinite_loop_runs_out_of_fuel_is_restarted_and_another_actor_keeps_being_served) {
   World w(host);
   WasmActorConfig c = w.config(w.compile_metered(kMisbehaving));
   c.fuel_per_call = 100'000;
@@ -869,7 +868,8 @@ TEST_P(WasmActorAbi, a_memory_grow_bomb_stops_at_max_memory_pages_and_the_guest_
   EXPECT_TRUE(w.failures("/user/guest").empty());
 }
 
-TEST_P(WasmActorAbi, a_module_whose_initial_memory_exceeds_max_memory_pages_fails_its_start_with_Init) {
+TEST_P(WasmActorAbi,
+       a_module_whose_initial_memory_exceeds_max_memory_pages_fails_its_start_with_Init) {
   World w(host);
   WasmActorConfig c = w.config(w.compile(kAllocGuest));  // 32 pages
   c.limits.max_memory_pages = 4;
@@ -881,7 +881,8 @@ TEST_P(WasmActorAbi, a_module_whose_initial_memory_exceeds_max_memory_pages_fail
   EXPECT_TRUE(f[0].detail.starts_with("instantiation failed: ")) << f[0].detail;
 }
 
-TEST_P(WasmActorAbi, unbounded_recursion_fails_with_WasmTrap_about_the_call_stack_and_the_engine_goes_on) {
+TEST_P(WasmActorAbi,
+       unbounded_recursion_fails_with_WasmTrap_about_the_call_stack_and_the_engine_goes_on) {
   World w(host);
   AddrHash g = w.spawn("guest", kMisbehaving);
   AddrHash other = w.spawn("other", kEchoToSink);
@@ -923,29 +924,39 @@ TEST_P(WasmActorAbi, pd_send_of_a_payload_ending_exactly_at_the_end_of_memory_is
   EXPECT_EQ(got[0].envelope.payload_len, 10u);
 }
 
-TEST_P(WasmActorAbi, pd_send_of_a_payload_one_byte_past_memory_returns_OutOfBounds_and_sends_nothing) {
+TEST_P(WasmActorAbi,
+       pd_send_of_a_payload_one_byte_past_memory_returns_OutOfBounds_and_sends_nothing) {
   auto got = probe(host, {61440, 80, 65526, 11});
-  EXPECT_EQ(tagged_i32s(got), (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
+  EXPECT_EQ(tagged_i32s(got),
+            (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
 }
 
-TEST_P(WasmActorAbi, pd_send_with_a_payload_length_of_minus_1_returns_OutOfBounds_and_sends_nothing) {
+TEST_P(WasmActorAbi,
+       pd_send_with_a_payload_length_of_minus_1_returns_OutOfBounds_and_sends_nothing) {
   auto got = probe(host, {61440, 80, 100, -1});
-  EXPECT_EQ(tagged_i32s(got), (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
+  EXPECT_EQ(tagged_i32s(got),
+            (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
 }
 
-TEST_P(WasmActorAbi, pd_send_with_a_payload_pointer_past_memory_returns_OutOfBounds_and_sends_nothing) {
+TEST_P(WasmActorAbi,
+       pd_send_with_a_payload_pointer_past_memory_returns_OutOfBounds_and_sends_nothing) {
   auto got = probe(host, {61440, 80, 65537, 0});
-  EXPECT_EQ(tagged_i32s(got), (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
+  EXPECT_EQ(tagged_i32s(got),
+            (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
 }
 
-TEST_P(WasmActorAbi, pd_send_with_an_envelope_reaching_past_memory_returns_OutOfBounds_and_sends_nothing) {
+TEST_P(WasmActorAbi,
+       pd_send_with_an_envelope_reaching_past_memory_returns_OutOfBounds_and_sends_nothing) {
   auto got = probe(host, {65536 - 79, 80, 0, 0});
-  EXPECT_EQ(tagged_i32s(got), (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
+  EXPECT_EQ(tagged_i32s(got),
+            (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
 }
 
-TEST_P(WasmActorAbi, pd_send_with_a_negative_envelope_pointer_returns_OutOfBounds_and_sends_nothing) {
+TEST_P(WasmActorAbi,
+       pd_send_with_a_negative_envelope_pointer_returns_OutOfBounds_and_sends_nothing) {
   auto got = probe(host, {-80, 80, 0, 0});
-  EXPECT_EQ(tagged_i32s(got), (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
+  EXPECT_EQ(tagged_i32s(got),
+            (std::vector<std::string>{"9:" + std::to_string(kPdSendOutOfBounds)}));
 }
 
 TEST_P(WasmActorAbi, pd_send_with_an_envelope_of_79_bytes_returns_Refused_and_sends_nothing) {
@@ -1062,7 +1073,8 @@ std::vector<uint8_t> pattern(size_t n) {
   return b;
 }
 
-TEST_P(WasmActorAbi, without_pd_alloc_a_944_byte_payload_arrives_intact_and_the_guests_data_is_untouched) {
+TEST_P(WasmActorAbi,
+       without_pd_alloc_a_944_byte_payload_arrives_intact_and_the_guests_data_is_untouched) {
   World w(host);
   AddrHash g = w.spawn("guest", kLegacyGuest);
   w.engine.run_until_idle();
@@ -1075,7 +1087,8 @@ TEST_P(WasmActorAbi, without_pd_alloc_a_944_byte_payload_arrives_intact_and_the_
   EXPECT_TRUE(w.failures("/user/guest").empty());
 }
 
-TEST_P(WasmActorAbi, without_pd_alloc_a_945_byte_payload_is_refused_naming_pd_alloc_and_nothing_is_written) {
+TEST_P(WasmActorAbi,
+       without_pd_alloc_a_945_byte_payload_is_refused_naming_pd_alloc_and_nothing_is_written) {
   World w(host);
   AddrHash g = w.spawn("guest", kLegacyGuest, RestartPolicy::Temporary);
   w.engine.run_until_idle();
@@ -1126,7 +1139,8 @@ TEST_P(WasmActorAbi, with_pd_alloc_successive_messages_each_arrive_intact) {
   EXPECT_EQ(i32_at((*w.got)[1].bytes, 12), 65536 + 80 + 4096);
 }
 
-TEST_P(WasmActorAbi, a_pd_alloc_buffer_that_does_not_fit_in_memory_fails_the_message_naming_pd_alloc) {
+TEST_P(WasmActorAbi,
+       a_pd_alloc_buffer_that_does_not_fit_in_memory_fails_the_message_naming_pd_alloc) {
   World w(host);
   AddrHash g = w.spawn("guest", guest(R"(
     (memory (export "memory") 1)
@@ -1277,7 +1291,8 @@ TEST_P(WasmActorAbi, check_guest_abi_names_a_wrong_pd_actor_on_start_with_both_s
                 kOnStartType);
 }
 
-TEST_P(WasmActorAbi, check_guest_abi_names_a_wrong_pd_actor_on_stop_and_pd_alloc_with_both_signatures) {
+TEST_P(WasmActorAbi,
+       check_guest_abi_names_a_wrong_pd_actor_on_stop_and_pd_alloc_with_both_signatures) {
   EXPECT_EQ(check_guest_abi(*compile_raw(*host, R"((module (memory (export "memory") 1)
     (func (export "pd_actor_on_message") (param i32 i32 i32 i32 i32) (result i32) (i32.const 0))
     (func (export "pd_actor_on_stop") (param i32 i32 i32) (result i32) (i32.const 0))))")),
@@ -1307,14 +1322,16 @@ ActorError start_failure_of(std::shared_ptr<const WasmHost> host, const char* wa
   return f.empty() ? ActorError{} : f[0];
 }
 
-TEST_P(WasmActorAbi, spawning_a_guest_without_pd_actor_on_message_fails_its_start_naming_the_export) {
+TEST_P(WasmActorAbi,
+       spawning_a_guest_without_pd_actor_on_message_fails_its_start_naming_the_export) {
   EXPECT_EQ(start_failure_of(host, kNoOnMessage),
             ActorError::init(std::string("not a Palladium guest: the guest does not export "
                                          "pd_actor_on_message ") +
                              kOnMessageType));
 }
 
-TEST_P(WasmActorAbi, spawning_a_guest_with_a_wrong_pd_actor_on_message_fails_its_start_with_both_signatures) {
+TEST_P(WasmActorAbi,
+       spawning_a_guest_with_a_wrong_pd_actor_on_message_fails_its_start_with_both_signatures) {
   EXPECT_EQ(start_failure_of(host, kWrongOnMessage),
             ActorError::init(std::string("not a Palladium guest: the guest exports "
                                          "pd_actor_on_message as (func (param i32 i32 i32) "
@@ -1322,7 +1339,8 @@ TEST_P(WasmActorAbi, spawning_a_guest_with_a_wrong_pd_actor_on_message_fails_its
                              kOnMessageType));
 }
 
-TEST_P(WasmActorAbi, spawning_a_guest_with_a_wrong_pd_actor_on_start_fails_its_start_with_both_signatures) {
+TEST_P(WasmActorAbi,
+       spawning_a_guest_with_a_wrong_pd_actor_on_start_fails_its_start_with_both_signatures) {
   EXPECT_EQ(start_failure_of(host, kWrongOnStart),
             ActorError::init(std::string("not a Palladium guest: the guest exports "
                                          "pd_actor_on_start as (func (param i32) (result i32)), "
@@ -1331,8 +1349,9 @@ TEST_P(WasmActorAbi, spawning_a_guest_with_a_wrong_pd_actor_on_start_fails_its_s
 }
 
 TEST_P(WasmActorAbi, spawning_a_guest_without_a_memory_export_fails_its_start_naming_memory) {
-  EXPECT_EQ(start_failure_of(host, kNoMemory),
-            ActorError::init("not a Palladium guest: the guest exports no memory named \"memory\""));
+  EXPECT_EQ(
+      start_failure_of(host, kNoMemory),
+      ActorError::init("not a Palladium guest: the guest exports no memory named \"memory\""));
 }
 
 TEST_P(WasmActorAbi, corrupt_bytes_are_a_Compile_error_of_the_host) {

@@ -70,8 +70,9 @@ TEST_P(WasmActorTest, a_local_payload_is_refused_with_an_error_that_says_so) {
   };
   ASSERT_TRUE(f.engine.send(guest, Local{1}));
   f.engine.run_until_idle();
-  auto failed = std::find_if(events.begin(), events.end(),
-                             [](const EngineEvent& e) { return e.kind == EngineEvent::Kind::Failed; });
+  auto failed = std::find_if(events.begin(), events.end(), [](const EngineEvent& e) {
+    return e.kind == EngineEvent::Kind::Failed;
+  });
   ASSERT_NE(failed, events.end());
   EXPECT_NE(failed->reason.error.detail.find("local payload"), std::string::npos)
       << failed->reason.error.detail;

@@ -146,8 +146,8 @@ TEST_F(WasmAotTest, an_invalid_module_is_the_same_compile_error_as_on_the_interp
 }
 
 TEST_F(WasmAotTest, a_module_importing_a_memory_is_refused_at_compile_naming_the_import) {
-  WasmError e = error_of(make_aot_host(options_)->compile(
-      wat_to_wasm(R"((module (import "env" "mem" (memory 1))))")));
+  WasmError e = error_of(
+      make_aot_host(options_)->compile(wat_to_wasm(R"((module (import "env" "mem" (memory 1))))")));
   EXPECT_EQ(e.kind, WasmError::Kind::Compile);
   EXPECT_NE(e.message.find("imports are functions; this one imports env.mem"), std::string::npos)
       << e.message;
@@ -157,8 +157,7 @@ TEST_F(WasmAotTest, a_simd_module_is_a_compile_error_saying_wasm2c_cannot_transl
   WasmError e = error_of(make_aot_host(options_)->compile(wat_to_wasm(R"((module
     (func (export "splat") (param i32) (result v128) (i32x4.splat (local.get 0)))))")));
   EXPECT_EQ(e.kind, WasmError::Kind::Compile);
-  EXPECT_NE(e.message.find("wasm2c cannot translate this module"), std::string::npos)
-      << e.message;
+  EXPECT_NE(e.message.find("wasm2c cannot translate this module"), std::string::npos) << e.message;
 }
 
 TEST_F(WasmAotTest, auto_runs_on_aot_when_the_module_compiles_there) {

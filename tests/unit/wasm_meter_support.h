@@ -101,8 +101,8 @@ inline std::string validation_errors(std::span<const uint8_t> wasm) {
   wabt::Errors errors;
   wabt::Module module;
   wabt::ReadBinaryOptions options(meter_test_features(), nullptr, true, true, true);
-  if (wabt::Failed(wabt::ReadBinaryIr("test.wasm", wasm.data(), wasm.size(), options, &errors,
-                                      &module))) {
+  if (wabt::Failed(
+          wabt::ReadBinaryIr("test.wasm", wasm.data(), wasm.size(), options, &errors, &module))) {
     return "does not decode: " + error_text(errors);
   }
   if (wabt::Failed(
@@ -195,7 +195,9 @@ struct Outcome {
   bool operator==(const Outcome&) const = default;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const Outcome& o) { return os << o.str(); }
+inline std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+  return os << o.str();
+}
 
 // An argument of an invocation, as spectest JSON spells it.
 struct Arg {
@@ -262,16 +264,18 @@ class Interp {
   std::vector<Outcome> run() {
     {
       std::ofstream json(dir_ / "script.json");
-      json << R"({"source_filename": "meter_test.wast", "commands": [)" << "\n";
+      json << R"({"source_filename": "meter_test.wast", "commands": [)"
+           << "\n";
       for (size_t i = 0; i < commands_.size(); ++i) {
         json << (i ? ",\n" : "") << commands_[i];
       }
       json << "]}\n";
     }
     // `timeout`, so that a metering bug that lets a loop run forever fails instead of hanging.
-    std::string command = "timeout 120 spectest-interp --enable-exceptions --enable-tail-call "
-                          "--enable-threads --enable-multi-memory --enable-extended-const '" +
-                          (dir_ / "script.json").string() + "' 2>&1";
+    std::string command =
+        "timeout 120 spectest-interp --enable-exceptions --enable-tail-call "
+        "--enable-threads --enable-multi-memory --enable-extended-const '" +
+        (dir_ / "script.json").string() + "' 2>&1";
     std::string output;
     if (FILE* pipe = popen(command.c_str(), "r")) {
       char buffer[4096];

@@ -91,7 +91,9 @@ constexpr const char* calc_wat = R"((module
       (catch $e (i32.const 2)))))
 )";
 
-int64_t count_cost(int64_t n) { return 9 * n + 7; }
+int64_t count_cost(int64_t n) {
+  return 9 * n + 7;
+}
 
 TEST(WasmMeterOutput, validates_and_exports_a_mutable_i64_pd_fuel_holding_the_budget) {
   Bytes metered = meter_ok(wat_to_wasm(calc_wat), 12345);
@@ -315,27 +317,42 @@ struct Call {
 std::vector<Call> rich_calls() {
   using A = Arg;
   return {
-      {"fac", {A::i64(0)}},          {"fac", {A::i64(20)}},
+      {"fac", {A::i64(0)}},
+      {"fac", {A::i64(20)}},
       {"swap", {A::i32(1), A::i32(2)}},
-      {"countdown", {A::i32(5)}},    {"countdown", {A::i32(-3)}},
+      {"countdown", {A::i32(5)}},
+      {"countdown", {A::i32(-3)}},
       {"choose", {A::i32(1), A::i32(6), A::i32(7)}},
       {"choose", {A::i32(0), A::i32(6), A::i32(7)}},
-      {"switch", {A::i32(0)}},       {"switch", {A::i32(2)}},   {"switch", {A::i32(99)}},
-      {"switch_value", {A::i32(0)}}, {"switch_value", {A::i32(1)}},
+      {"switch", {A::i32(0)}},
+      {"switch", {A::i32(2)}},
+      {"switch", {A::i32(99)}},
+      {"switch_value", {A::i32(0)}},
+      {"switch_value", {A::i32(1)}},
       {"apply", {A::i32(0), A::i32(9), A::i32(4)}},
       {"apply", {A::i32(1), A::i32(9), A::i32(4)}},
       {"apply", {A::i32(5), A::i32(9), A::i32(4)}},
       {"tail_apply", {A::i32(1), A::i32(9), A::i32(4)}},
-      {"even", {A::i64(100'001)}},   {"even", {A::i64(200'000)}},
-      {"mem", {A::i32(100)}},        {"mem", {A::i32(70'000)}},
-      {"grow", {}},                  {"grow", {}},
-      {"div", {A::i32(7), A::i32(2)}}, {"div", {A::i32(7), A::i32(0)}},
+      {"even", {A::i64(100'001)}},
+      {"even", {A::i64(200'000)}},
+      {"mem", {A::i32(100)}},
+      {"mem", {A::i32(70'000)}},
+      {"grow", {}},
+      {"grow", {}},
+      {"div", {A::i32(7), A::i32(2)}},
+      {"div", {A::i32(7), A::i32(0)}},
       {"div", {A::i32(INT32_MIN), A::i32(-1)}},
-      {"bump", {}},                  {"bump", {}},
-      {"pick", {A::i32(0)}},         {"pick", {A::i32(1)}},
-      {"nested", {A::i32(0)}},       {"nested", {A::i32(7)}},
-      {"catch", {A::i32(5)}},        {"delegate", {A::i32(5)}},  {"rethrow", {A::i32(5)}},
-      {"uncaught", {A::i32(5)}},     {"dead", {}},
+      {"bump", {}},
+      {"bump", {}},
+      {"pick", {A::i32(0)}},
+      {"pick", {A::i32(1)}},
+      {"nested", {A::i32(0)}},
+      {"nested", {A::i32(7)}},
+      {"catch", {A::i32(5)}},
+      {"delegate", {A::i32(5)}},
+      {"rethrow", {A::i32(5)}},
+      {"uncaught", {A::i32(5)}},
+      {"dead", {}},
   };
 }
 
@@ -369,10 +386,10 @@ TEST(WasmMeterMeaning, metered_module_returns_and_traps_as_the_original) {
 
 TEST(WasmMeterCost, fuel_grows_with_loop_iterations_exactly_as_the_cost_model_says) {
   Bytes metered = meter_ok(wat_to_wasm(calc_wat), plenty);
-  std::vector<int64_t> used = fuel_used(metered, "count", {{Arg::i32(0)}, {Arg::i32(1)},
-                                                          {Arg::i32(10)}, {Arg::i32(1000)}});
-  EXPECT_EQ(used, (std::vector<int64_t>{count_cost(0), count_cost(1), count_cost(10),
-                                        count_cost(1000)}));
+  std::vector<int64_t> used =
+      fuel_used(metered, "count", {{Arg::i32(0)}, {Arg::i32(1)}, {Arg::i32(10)}, {Arg::i32(1000)}});
+  EXPECT_EQ(used,
+            (std::vector<int64_t>{count_cost(0), count_cost(1), count_cost(10), count_cost(1000)}));
 }
 
 TEST(WasmMeterCost, each_instruction_run_costs_one) {
@@ -553,10 +570,10 @@ TEST(WasmMeterErrors, corrupt_bytes_are_refused_with_a_message) {
 
 TEST(WasmMeterErrors, a_module_that_does_not_validate_is_refused) {
   // (func (result i32) i64.const 0): decodes, but returns the wrong type.
-  Bytes invalid = {0, 'a', 's', 'm', 1, 0, 0, 0,           // header
-                   1, 5, 1, 0x60, 0, 1, 0x7f,              // type: () -> i32
-                   3, 2, 1, 0,                             // function 0: type 0
-                   10, 6, 1, 4, 0, 0x42, 0, 0x0b};         // code: i64.const 0
+  Bytes invalid = {0,  'a', 's', 'm',  1, 0,    0,    0,      // header
+                   1,  5,   1,   0x60, 0, 1,    0x7f,         // type: () -> i32
+                   3,  2,   1,   0,                           // function 0: type 0
+                   10, 6,   1,   4,    0, 0x42, 0,    0x0b};  // code: i64.const 0
   auto result = pd::meter_module(invalid, {});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().kind, MeterError::Kind::Invalid);

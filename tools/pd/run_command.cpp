@@ -47,7 +47,8 @@ struct RunConfig {
 
 std::vector<uint8_t> parse_hex(const config::Reader& r, const toml::table& t, const char* key) {
   std::string text = r.string(t, key, "");
-  if (text.size() % 2 != 0) r.fail(t.get(key), std::string("'") + key + "' has an odd number of digits");
+  if (text.size() % 2 != 0)
+    r.fail(t.get(key), std::string("'") + key + "' has an odd number of digits");
   std::vector<uint8_t> out;
   for (size_t i = 0; i < text.size(); i += 2) {
     unsigned v = 0;
@@ -96,7 +97,8 @@ SendEntry read_send(const config::Reader& r, const toml::table& t) {
   }
   if (t.get("text") && t.get("hex")) r.fail(t.get("hex"), "give 'text' or 'hex', not both");
   std::string text = r.string(t, "text", "");
-  s.payload = t.get("hex") ? parse_hex(r, t, "hex") : std::vector<uint8_t>(text.begin(), text.end());
+  s.payload =
+      t.get("hex") ? parse_hex(r, t, "hex") : std::vector<uint8_t>(text.begin(), text.end());
   s.at = r.millis(t, "at_ms", Duration::zero());
   s.every = r.millis(t, "every_ms", Duration::zero());
   s.count = uint64_t(r.non_negative(t, "count", 1));
@@ -208,10 +210,11 @@ class Console final : public Actor {
       const SendEntry& s = sends_[tick.send];
       Envelope out = Envelope::make(ctx.self(), AddrHash(fnv1a64(s.to), 0), s.type_tag, 0);
       SendResult r = ctx.send_raw(out, MessagePayload::serialized(s.payload));
-      std::string what = "send       /system/console -> " + s.to + "  " + printer_.type(s.type_tag) +
-                         " " + Printer::payload(s.payload);
+      std::string what = "send       /system/console -> " + s.to + "  " +
+                         printer_.type(s.type_tag) + " " + Printer::payload(s.payload);
       printer_.now(r ? what : what + "  REFUSED: " + to_string(r.error()));
-      if (tick.remaining > 1) ctx.send_after(s.every, ctx.self(), Tick{tick.send, tick.remaining - 1});
+      if (tick.remaining > 1)
+        ctx.send_after(s.every, ctx.self(), Tick{tick.send, tick.remaining - 1});
       return {};
     }
     std::string from = ctx.path_of(e.source).value_or(e.source.to_string());
@@ -284,9 +287,9 @@ int run_config(const std::string& path, const std::string& backend_name) {
     std::string types;
     for (const auto& t : loaded->actor_types) types += (types.empty() ? "" : ", ") + t;
     std::string on = loaded->kind == PluginKind::Wasm ? ", " + loaded->backend_note : "";
-    std::printf("loaded %s plugin '%s' %s from %s (actor types: %s%s)\n",
-                to_string(loaded->kind), loaded->name.c_str(), loaded->version.c_str(),
-                loaded->file.c_str(), types.c_str(), on.c_str());
+    std::printf("loaded %s plugin '%s' %s from %s (actor types: %s%s)\n", to_string(loaded->kind),
+                loaded->name.c_str(), loaded->version.c_str(), loaded->file.c_str(), types.c_str(),
+                on.c_str());
   }
   for (ActorEntry& a : c.actors) {
     if (a.type.empty()) {
@@ -295,8 +298,8 @@ int run_config(const std::string& path, const std::string& backend_name) {
     }
     auto factory = registry.actor_factory(a.type, a.config);
     if (!factory)
-      return fail(path + ":" + std::to_string(a.line) + ": actor '" + a.name + "': " +
-                  factory.error().to_string());
+      return fail(path + ":" + std::to_string(a.line) + ": actor '" + a.name +
+                  "': " + factory.error().to_string());
     a.spec.factory = std::move(factory).value();
   }
 
@@ -305,7 +308,8 @@ int run_config(const std::string& path, const std::string& backend_name) {
   Printer* printer_ptr = nullptr;
   ec.log = [&printer_ptr](const LogRecord& r) {
     if (printer_ptr)
-      printer_ptr->line(r.at, padded("log " + log_level_name(r.level), 11) + r.path + ": " + r.message);
+      printer_ptr->line(r.at,
+                        padded("log " + log_level_name(r.level), 11) + r.path + ": " + r.message);
   };
   Engine engine(ec);
   Printer printer(&engine);
@@ -333,10 +337,9 @@ int run_config(const std::string& path, const std::string& backend_name) {
   printer.now("shutting down");
   engine.shutdown();
   EngineStats st = engine.stats();
-  std::printf(
-      "done: %llu messages delivered, %llu failures, %llu restarts, %llu dead letters\n",
-      (unsigned long long)st.messages_delivered, (unsigned long long)st.failures,
-      (unsigned long long)st.restarts, (unsigned long long)st.dead_letters);
+  std::printf("done: %llu messages delivered, %llu failures, %llu restarts, %llu dead letters\n",
+              (unsigned long long)st.messages_delivered, (unsigned long long)st.failures,
+              (unsigned long long)st.restarts, (unsigned long long)st.dead_letters);
   if (auto f = engine.failure()) {
     std::printf("engine failed: %s\n", to_string(*f).c_str());
     return 1;

@@ -1,10 +1,10 @@
 #include "wasm_commands.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -167,7 +167,8 @@ int wasm_run(const WasmRunArgs& args) {
   }
   auto compiled = compile_on(*backend, bytes);
   if (!compiled) fail(args.guest + ": " + to_string(compiled.error()));
-  if (*backend == WasmBackend::Auto) std::fprintf(stderr, "pd wasm run: %s\n", compiled->note.c_str());
+  if (*backend == WasmBackend::Auto)
+    std::fprintf(stderr, "pd wasm run: %s\n", compiled->note.c_str());
   if (auto what = check_guest_abi(*compiled->module))
     fail(args.guest + ": not a Palladium guest: " + *what);
   config.host = compiled->host;

@@ -36,12 +36,12 @@ struct PluginInfo {
   std::string file;
   uint32_t abi_version = 1;
   std::vector<std::string> actor_types;
-  std::string backend;               // wasm: the backend that runs it ("interp", "aot")
-  std::string backend_note;          // wasm: how it was chosen ("aot could not compile ...")
-  uint64_t fuel_per_call = 0;        // wasm
-  uint32_t max_memory_pages = 0;     // wasm
+  std::string backend;            // wasm: the backend that runs it ("interp", "aot")
+  std::string backend_note;       // wasm: how it was chosen ("aot could not compile ...")
+  uint64_t fuel_per_call = 0;     // wasm
+  uint32_t max_memory_pages = 0;  // wasm
   NamespacePolicy policy;
-  uint64_t live_actors = 0;          // actors of this plugin that exist now
+  uint64_t live_actors = 0;  // actors of this plugin that exist now
 };
 
 struct UnloadReport {
