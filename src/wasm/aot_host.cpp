@@ -157,22 +157,6 @@ class AotInstance final : public WasmInstance {
 
   const WasmModule& module() const override { return *module_; }
 
-  Expected<void, WasmError> memory_read(uint64_t offset, std::span<uint8_t> out) const override {
-    std::span<uint8_t> m = memory();
-    if (auto e = detail::check_memory_range("memory_read", offset, out.size(), m.size()))
-      return Unexpected{*e};
-    if (!out.empty()) std::memcpy(out.data(), m.data() + offset, out.size());
-    return {};
-  }
-  Expected<void, WasmError> memory_write(uint64_t offset, std::span<const uint8_t> bytes) override {
-    std::span<uint8_t> m = memory();
-    if (auto e = detail::check_memory_range("memory_write", offset, bytes.size(), m.size()))
-      return Unexpected{*e};
-    if (!bytes.empty()) std::memcpy(m.data() + offset, bytes.data(), bytes.size());
-    return {};
-  }
-  uint64_t memory_size() const override { return memory().size(); }
-
   Expected<void, WasmError> set_fuel(uint64_t fuel) override {
     uint64_t* f = entries().fuel(storage_.get());
     if (!f)
@@ -240,7 +224,7 @@ class AotInstance final : public WasmInstance {
   };
   const AotEntries& entries() const { return module_->library()->entries(); }
 
-  std::span<uint8_t> memory() const {
+  std::span<uint8_t> guest_memory() const override {
     wasm_rt_memory_t* m = entries().memory(storage_.get());
     if (!m || !m->data) return {};
     return {m->data, m->size};
@@ -256,8 +240,8 @@ class AotInstance final : public WasmInstance {
   static uint32_t host_send(void* user, uint32_t env_ptr, uint32_t env_len, uint32_t payload_ptr,
                             uint32_t payload_len, int* trapped) {
     auto* self = static_cast<AotInstance*>(user);
-    auto r = detail::guest_pd_send(self->imports_, self->memory(), env_ptr, env_len, payload_ptr,
-                                   payload_len);
+    auto r = detail::guest_pd_send(self->imports_, self->guest_memory(), env_ptr, env_len,
+                                   payload_ptr, payload_len);
     if (r) return uint32_t(*r);
     self->host_trap_ = r.error();
     *trapped = 1;
@@ -274,7 +258,8 @@ class AotInstance final : public WasmInstance {
   static void host_log(void* user, uint32_t level, uint32_t msg_ptr, uint32_t msg_len,
                        int* trapped) {
     auto* self = static_cast<AotInstance*>(user);
-    auto r = detail::guest_pd_log(self->imports_, self->memory(), int32_t(level), msg_ptr, msg_len);
+    auto r = detail::guest_pd_log(self->imports_, self->guest_memory(), int32_t(level), msg_ptr,
+                                  msg_len);
     if (r) return;
     self->host_trap_ = r.error();
     *trapped = 1;

@@ -177,25 +177,10 @@ class InterpInstance final : public WasmInstance {
 
   const WasmModule& module() const override { return *module_; }
 
-  Expected<void, WasmError> memory_read(uint64_t offset, std::span<uint8_t> out) const override {
+  std::span<uint8_t> guest_memory() const override {
     const wi::MemoryView m = instance_->memory();
-    if (auto e = detail::check_memory_range("memory_read", offset, out.size(), m.size)) {
-      return Unexpected{*e};
-    }
-    if (!out.empty()) std::memcpy(out.data(), m.data + offset, out.size());
-    return {};
+    return {m.data, size_t(m.size)};
   }
-
-  Expected<void, WasmError> memory_write(uint64_t offset, std::span<const uint8_t> bytes) override {
-    const wi::MemoryView m = instance_->memory();
-    if (auto e = detail::check_memory_range("memory_write", offset, bytes.size(), m.size)) {
-      return Unexpected{*e};
-    }
-    if (!bytes.empty()) std::memcpy(m.data + offset, bytes.data(), bytes.size());
-    return {};
-  }
-
-  uint64_t memory_size() const override { return instance_->memory().size; }
 
   Expected<void, WasmError> set_fuel(uint64_t fuel) override {
     if (!fuel_export_) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <type_traits>
 
+#include <cstring>
+
 #include "guest_abi.h"
 #include "pd/wasm/fuel_meter.h"
 #include "pd/wasm/wasm_error.h"
@@ -285,6 +287,23 @@ Expected<void, WasmError> WasmInstance::call_export(size_t export_index,
   } guard{in_call_};
   in_call_ = true;
   return invoke_into(export_index, args, results);
+}
+
+Expected<void, WasmError> WasmInstance::memory_read(uint64_t offset, std::span<uint8_t> out) const {
+  std::span<uint8_t> m = guest_memory();
+  if (auto e = detail::check_memory_range("memory_read", offset, out.size(), m.size()))
+    return Unexpected{*e};
+  if (!out.empty()) std::memcpy(out.data(), m.data() + offset, out.size());
+  return {};
+}
+
+Expected<void, WasmError> WasmInstance::memory_write(uint64_t offset,
+                                                     std::span<const uint8_t> bytes) {
+  std::span<uint8_t> m = guest_memory();
+  if (auto e = detail::check_memory_range("memory_write", offset, bytes.size(), m.size()))
+    return Unexpected{*e};
+  if (!bytes.empty()) std::memcpy(m.data() + offset, bytes.data(), bytes.size());
+  return {};
 }
 
 Expected<void, WasmError> WasmInstance::invoke_into(size_t export_index,

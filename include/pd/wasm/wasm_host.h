@@ -201,12 +201,11 @@ class WasmInstance {
 
   // Copies guest memory [offset, offset + out.size()) into `out`, or fails with MemoryAccess
   // naming the offset, the length and the memory size, copying nothing.
-  virtual Expected<void, WasmError> memory_read(uint64_t offset, std::span<uint8_t> out) const = 0;
+  Expected<void, WasmError> memory_read(uint64_t offset, std::span<uint8_t> out) const;
   // Copies `bytes` into guest memory at `offset`, all or nothing, like memory_read.
-  virtual Expected<void, WasmError> memory_write(uint64_t offset,
-                                                 std::span<const uint8_t> bytes) = 0;
+  Expected<void, WasmError> memory_write(uint64_t offset, std::span<const uint8_t> bytes);
   // Current size of the guest's memory in bytes (0 for a module without memory).
-  virtual uint64_t memory_size() const = 0;
+  uint64_t memory_size() const { return guest_memory().size(); }
 
   // Fuel (metered modules only). set_fuel writes the budget into pd_fuel (values above
   // INT64_MAX are clamped to it); for an unmetered module it is a Call error ("module is not
@@ -222,6 +221,8 @@ class WasmInstance {
   // Runs exports()[export_index], a function whose signature `args` already matches.
   virtual Expected<std::vector<WasmVal>, WasmError> invoke(size_t export_index,
                                                            std::span<const WasmVal> args) = 0;
+  // The guest's memory 0 as it is now (empty when it has none); valid until the guest runs.
+  virtual std::span<uint8_t> guest_memory() const = 0;
   // invoke() into caller-provided room (results.size() is the function's result count). The
   // default copies what invoke() returns; a backend overrides it to avoid the vector.
   virtual Expected<void, WasmError> invoke_into(size_t export_index, std::span<const WasmVal> args,
