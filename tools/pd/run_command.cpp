@@ -1,5 +1,7 @@
 #include "run_command.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include <sstream>
 
 #include "../../src/config/toml_reader.h"
+#include "hex.h"
 #include "pd/core/fnv.h"
 #include "pd/plugin/plugin_registry.h"
 #include "pd/runtime/engine.h"
@@ -51,12 +54,11 @@ std::vector<uint8_t> parse_hex(const config::Reader& r, const toml::table& t, co
     r.fail(t.get(key), std::string("'") + key + "' has an odd number of digits");
   std::vector<uint8_t> out;
   for (size_t i = 0; i < text.size(); i += 2) {
-    unsigned v = 0;
-    if (std::sscanf(text.substr(i, 2).c_str(), "%2x", &v) != 1 ||
-        !std::isxdigit(uint8_t(text[i])) || !std::isxdigit(uint8_t(text[i + 1])))
+    int high = hex_digit(text[i]), low = hex_digit(text[i + 1]);
+    if (high < 0 || low < 0)
       r.fail(t.get(key), std::string("'") + key + "' holds '" + text.substr(i, 2) +
                              "', which is not a hex byte");
-    out.push_back(uint8_t(v));
+    out.push_back(uint8_t(high * 16 + low));
   }
   return out;
 }
@@ -165,12 +167,7 @@ class Printer {
     bool text = true;
     for (uint8_t b : bytes) text = text && b >= 0x20 && b < 0x7f;
     if (text) return "\"" + std::string(bytes.begin(), bytes.end()) + "\"";
-    std::string hex = "0x";
-    static const char* digits = "0123456789abcdef";
-    for (size_t i = 0; i < bytes.size() && i < 64; ++i) {
-      hex += digits[bytes[i] >> 4];
-      hex += digits[bytes[i] & 15];
-    }
+    std::string hex = "0x" + to_hex(bytes.first(std::min<size_t>(bytes.size(), 64)));
     return bytes.size() > 64 ? hex + "... (" + std::to_string(bytes.size()) + " bytes)" : hex;
   }
 

@@ -1,5 +1,7 @@
 #include "wasm_commands.h"
 
+#include "hex.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -41,17 +43,6 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return bytes;
 }
 
-std::string hex(std::span<const uint8_t> bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
-
 std::string hex128(u128 v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%016llx%016llx", (unsigned long long)uint64_t(v >> 64),
@@ -73,10 +64,9 @@ std::vector<uint8_t> parse_hex(const std::string& text, const std::string& whole
   if (text.size() % 2 != 0) fail("'" + whole + "': the payload hex has an odd number of digits");
   std::vector<uint8_t> out;
   auto digit = [&](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    fail("'" + whole + "': '" + std::string(1, c) + "' is not a hex digit");
+    int d = hex_digit(c);
+    if (d < 0) fail("'" + whole + "': '" + std::string(1, c) + "' is not a hex digit");
+    return d;
   };
   for (size_t i = 0; i < text.size(); i += 2)
     out.push_back(uint8_t(digit(text[i]) * 16 + digit(text[i + 1])));
@@ -179,7 +169,7 @@ int wasm_run(const WasmRunArgs& args) {
           {"destination", hex128(e.destination.value())},
           {"source", hex128(e.source.value())},
           {"type_tag", e.type_tag},
-          {"payload_hex", hex(payload)}});
+          {"payload_hex", to_hex(payload)}});
     return kPdSendOk;
   };
 
