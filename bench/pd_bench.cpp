@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "pd/runtime/multi_core_engine.h"
 #include "workloads.h"
 
 namespace {
@@ -22,7 +23,7 @@ const char* kUsage =
     "  wasm-spawn N      N idle WASM guests, one page touched  [--backend interp|aot]\n"
     "  wasm-compute M    M messages of a 10,000-iteration loop [--fuel|--no-fuel] [--backend "
     "interp]\n"
-    "  --cores K         cores to run on (this build: 1)\n";
+    "  --cores K         cores to run on (pingpong, skynet, fanin; default 1)\n";
 
 [[noreturn]] void usage_error(const std::string& why) {
   std::fprintf(stderr, "pd-bench: %s\n%s", why.c_str(), kUsage);
@@ -65,10 +66,12 @@ int main(int argc, char** argv) {
     }
   }
   if (args.empty()) usage_error("no workload given");
-  if (cores != 1)
-    usage_error("--cores " + std::to_string(cores) +
-                ": this build runs single-core engines only (multi-core is not built yet)");
   const std::string& w = args[0];
+  bool multi = cores != 1;
+  if (multi && w != "pingpong" && w != "skynet" && w != "fanin")
+    usage_error("--cores applies to pingpong, skynet and fanin, not to '" + w + "'");
+  if (cores == 0 || cores > pd::kMaxCores)
+    usage_error("--cores must be 1.." + std::to_string(pd::kMaxCores));
   auto need = [&](size_t n) {
     if (args.size() != n + 1)
       usage_error(w + " takes " + std::to_string(n) + " argument(s), got " +
@@ -78,13 +81,17 @@ int main(int argc, char** argv) {
   try {
     if (w == "pingpong") {
       need(1);
-      f = pd::bench::pingpong(parse_count(args[1], "N"));
+      f = multi ? pd::bench::pingpong_multi(parse_count(args[1], "N"), uint32_t(cores))
+                : pd::bench::pingpong(parse_count(args[1], "N"));
     } else if (w == "skynet") {
       need(1);
-      f = pd::bench::skynet(parse_count(args[1], "N"));
+      f = multi ? pd::bench::skynet_multi(parse_count(args[1], "N"), uint32_t(cores))
+                : pd::bench::skynet(parse_count(args[1], "N"));
     } else if (w == "fanin") {
       need(2);
-      f = pd::bench::fanin(parse_count(args[1], "S"), parse_count(args[2], "M"));
+      f = multi ? pd::bench::fanin_multi(parse_count(args[1], "S"), parse_count(args[2], "M"),
+                                         uint32_t(cores))
+                : pd::bench::fanin(parse_count(args[1], "S"), parse_count(args[2], "M"));
     } else if (w == "spawn") {
       need(1);
       f = pd::bench::spawn_idle(parse_count(args[1], "N"));

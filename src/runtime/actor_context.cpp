@@ -9,6 +9,7 @@ ActorPath ContextImpl::path() const {
 }
 
 AddrHash ContextImpl::parent() const {
+  if (cell_.remote_parent) return cell_.remote_parent->parent_address;
   if (cell_.parent == kNoSlot) return AddrHash{};
   return core_.cell(cell_.parent).address();
 }

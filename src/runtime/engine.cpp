@@ -132,6 +132,22 @@ Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec
     return Unexpected{same ? SpawnError::NameTaken : SpawnError::PathCollision};
   }
   if (hash == 0) return Unexpected{SpawnError::PathCollision};
+  if (links != nullptr) {
+    if (placed_elsewhere_.count(hash) != 0) {
+      // A top-level actor of that name lives on another core (this is its home core).
+      return Unexpected{parent.is_root() ? SpawnError::NameTaken : SpawnError::PathCollision};
+    }
+    uint32_t target = config.core_id;
+    switch (spec.placement.kind) {
+      case Placement::Kind::PathHash: target = links->home_core(hash); break;
+      case Placement::Kind::Core:
+        if (spec.placement.core >= links->cores()) return Unexpected{SpawnError::NoSuchCore};
+        target = spec.placement.core;
+        break;
+      case Placement::Kind::WithParent: break;
+    }
+    if (target != config.core_id) return spawn_elsewhere(parent, std::move(spec), hash, target);
+  }
 
   uint32_t slot = allocate_slot();
   Cell& c = cell(slot);
@@ -146,6 +162,12 @@ Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec
   paths_.insert(hash, slot);
   link_child(parent, c);
   ++parent.children_alive;
+  if (links != nullptr && links->home_core(hash) != config.core_id) {
+    c.off_home = true;
+    post_control(links->home_core(hash), [hash, core = config.core_id](EngineCore& home) {
+      home.place_elsewhere(hash, core);
+    });
+  }
   ++stats.actors_spawned;
   ++stats.live_actors;
   schedule(c);  // its first turn starts it
@@ -153,7 +175,7 @@ Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec
   return c.address();
 }
 
-Cell* EngineCore::resolve(AddrHash a) {
+Cell* EngineCore::resolve_any(AddrHash a) {
   if (a.is_null()) return nullptr;
   uint32_t slot;
   uint64_t gen = a.generation();
@@ -173,9 +195,23 @@ Cell* EngineCore::resolve(AddrHash a) {
 
 SendResult EngineCore::post_stop(AddrHash address, Signal::Kind kind, uint32_t parent_only,
                                  bool remove) {
-  Cell* c = resolve(address);
+  Cell* c = resolve_any(address);
+  if (c == nullptr && links != nullptr) {
+    // A child on another core is known here by its proxy (one path, one child of a parent).
+    uint32_t slot = paths_.find(address.path_hash());
+    if (slot != PathTable::kNotFound && cell(slot).proxy &&
+        (address.is_path_address() || cell(slot).proxy_core == core_of(address)))
+      c = &cell(slot);
+  }
+  if (c == nullptr && links != nullptr && owner_core(address) != config.core_id) {
+    if (parent_only != kNoSlot) return Unexpected{SendError::PolicyViolation};  // not its child
+    post_control(owner_core(address), [address, kind, remove](EngineCore& owner) {
+      (void)owner.post_stop(address, kind, kNoSlot, remove);
+    });
+    return {};
+  }
   if (c == nullptr) return Unexpected{SendError::ActorStopped};
-  if (c->parent == kNoSlot) return Unexpected{SendError::PolicyViolation};
+  if (c->is_root()) return Unexpected{SendError::PolicyViolation};
   if (parent_only != kNoSlot && c->parent != parent_only)
     return Unexpected{SendError::PolicyViolation};
   Signal s;
@@ -241,7 +277,33 @@ void EngineCore::flush_starting() {
 SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slot) {
   // Every path into a mailbox passes here: bytes always carry their length in the envelope.
   if (e.payload_len == 0 && p.is_serialized()) e.payload_len = uint32_t(p.bytes().size());
-  Cell* c = resolve(e.destination);
+  if (links != nullptr) {
+    if (e.is_response() && !remote_asks_.empty()) remote_asks_.erase(e.correlation_id);
+    if (!is_local(e.destination)) {
+      e.message_id = next_message_id_++;
+      return forward(core_of(e.destination), e, p);
+    }
+  }
+  return route_local(e, p, sender_slot, false);
+}
+
+SendResult EngineCore::route_local(Envelope& e, MessagePayload& p, uint32_t sender_slot,
+                                   bool keep_id) {
+  Cell* c = resolve_any(e.destination);
+  if (links != nullptr) {
+    // The child of a proxy, or a path homed here whose actor was placed on another core.
+    uint32_t elsewhere = kNoSlot;
+    if (c != nullptr && c->proxy) {
+      elsewhere = c->proxy_core;
+    } else if (c == nullptr && e.destination.is_path_address()) {
+      auto it = placed_elsewhere_.find(e.destination.path_hash());
+      if (it != placed_elsewhere_.end()) elsewhere = it->second;
+    }
+    if (elsewhere != kNoSlot) {
+      if (!keep_id) e.message_id = next_message_id_++;
+      return forward(elsewhere, e, p);
+    }
+  }
   if (c == nullptr) {
     if (e.destination == engine_address && e.is_response()) {
       auto it = pending_asks_.find(e.correlation_id);
@@ -272,7 +334,7 @@ SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slo
     ++stats.send_failures;
     return Unexpected{SendError::MailboxFull};
   }
-  e.message_id = next_message_id_++;
+  if (!keep_id) e.message_id = next_message_id_++;
   if (hooks) {
     SendFate fate = hooks->on_send(e, p.can_clone());
     switch (fate.kind) {
@@ -388,6 +450,7 @@ void EngineCore::run_turn(Cell& c) {
     // between two turns is charged to the later one).
     uint64_t end = reactor->stamp_ns();
     c.compute_ns += end - turn_stamp_;
+    counters.busy_ns += end - turn_stamp_;
     turn_stamp_ = end;
   }
   if (failed) {
@@ -486,7 +549,14 @@ void EngineCore::run(RunMode mode, Instant until) {
   const EngineCore* outer = tl_running_core;
   tl_running_core = this;
   interrupted = false;
-  while (!shut_down && !interrupted) {
+  // One core of several stays up after its own trees have shut down, until all have (its
+  // actors' children elsewhere still report their exits through the rings).
+  auto finished = [&] { return shut_down && (links == nullptr || links->all_done()); };
+  while (!finished() && !interrupted) {
+    if (links != nullptr) {
+      if (overflow_items_ != 0) flush_overflow();
+      drain_rings();
+    }
     if (channel->has_commands()) drain_handle_commands();
     fire_due_timers();
     process_signals();
@@ -505,10 +575,17 @@ void EngineCore::run(RunMode mode, Instant until) {
       if (turn_stamp_ - batch_stamp >= kPollQuantumNs) break;
       if (channel->has_commands()) break;
     }
-    if (shut_down || interrupted) break;  // shutdown may have completed here: never sleep
+    if (links != nullptr) flush_wakes();
+    if (finished() || interrupted) break;  // shutdown may have completed here: never sleep
     if (!ready_empty() || !signals_.empty() || !starting_.empty() || channel->has_commands())
       continue;
+    if (links != nullptr && links->has_input(config.core_id)) continue;
     Instant next = next_timer_deadline();
+    if (links != nullptr && overflow_items_ != 0) {
+      next = std::min(next, reactor->now() + std::chrono::microseconds(50));  // retry for room
+    } else if (links != nullptr && links->spin_before_sleep > Duration::zero()) {
+      if (spin_for_input()) continue;
+    }
     if (mode == RunMode::UntilTime) {
       if (reactor->now() >= until) break;
       next = std::min(next, until);
@@ -517,22 +594,28 @@ void EngineCore::run(RunMode mode, Instant until) {
     }
     reactor->wait_until(next);
   }
+  if (links != nullptr && finished()) channel->close();
   tl_running_core = outer;
 }
 
 void EngineCore::begin_shutdown() {
   if (shutdown_started || shut_down) return;
   shutdown_started = true;
+  if (links != nullptr) shutdown_all_cores();
   begin_stop(cell(user_root), StopReason::Kind::Shutdown, std::nullopt, true, false);
 }
 
 std::string EngineCore::path_of(const Cell& c) const {
   std::vector<const std::string*> names;
+  const RemoteParent* above = nullptr;
   for (const Cell* p = &c;; p = &cell(p->parent)) {
     names.push_back(&p->spec.name);
-    if (p->parent == kNoSlot) break;
+    if (p->parent == kNoSlot) {
+      above = p->remote_parent.get();
+      break;
+    }
   }
-  std::string out;
+  std::string out = above != nullptr ? above->parent_path : std::string();
   for (auto it = names.rbegin(); it != names.rend(); ++it) {
     out += '/';
     out += **it;
@@ -543,10 +626,17 @@ std::string EngineCore::path_of(const Cell& c) const {
 std::optional<AddrHash> EngineCore::lookup(std::string_view path) const {
   auto p = ActorPath::parse(path);
   if (!p) return std::nullopt;
+  if (links != nullptr) {
+    // Whether an actor lives there is known to its core only: the path address reaches it.
+    AddrHash path_address(p->hash(), 0);
+    if (!is_local(path_address) || placed_elsewhere_.count(p->hash()) != 0)
+      return path_address;
+  }
   uint32_t slot = paths_.find(p->hash());
   if (slot == PathTable::kNotFound) return std::nullopt;
   const Cell& c = cell(slot);
   if (c.state == ActorState::Restarting || path_of(c) != p->str()) return std::nullopt;
+  if (c.proxy) return AddrHash(p->hash(), 0);
   return c.address();
 }
 

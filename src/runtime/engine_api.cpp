@@ -134,6 +134,7 @@ const char* to_string(SpawnError e) {
     case SpawnError::ParentStopping: return "ParentStopping";
     case SpawnError::PathCollision: return "PathCollision";
     case SpawnError::Unbound: return "Unbound";
+    case SpawnError::NoSuchCore: return "NoSuchCore";
   }
   return "?";
 }

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core_links.h"
 #include "path_table.h"
 #include "pd/actor/signals.h"
 #include "pd/runtime/engine.h"
@@ -83,6 +84,16 @@ struct CellExtras {
   std::vector<AddrHash> watchers;  // monitors on this incarnation
 };
 
+// A child whose supervisor lives on another core (MultiCoreEngine): who to tell when it exits,
+// and the path above it (path_of cannot walk into another core's cells).
+struct RemoteParent {
+  AddrHash parent_address;
+  std::string parent_path;
+  uint32_t core = 0;
+  uint32_t proxy_slot = kNoSlot;  // the parent's stand-in for this child, on `core`
+  uint64_t proxy_generation = 0;
+};
+
 struct Cell {
   std::unique_ptr<Actor> actor;
   CellSpec spec;
@@ -109,8 +120,15 @@ struct Cell {
   bool drain = false;         // stopping: handle what the mailbox holds before on_stop
   bool skip_on_stop = false;  // stopping: brutal or killed
   StopReason::Kind stop_kind = StopReason::Kind::Normal;
+  // Multi-core: a proxy stands in its parent's tree for a child living on proxy_core; it has
+  // no actor and no mailbox, and mirrors the child's state as its exit reports arrive.
+  bool proxy = false;
+  bool off_home = false;  // lives elsewhere than its path's home core (which forwards to it)
+  uint8_t proxy_core = 0;
   std::unique_ptr<CellExtras> extras;
+  std::unique_ptr<RemoteParent> remote_parent;
 
+  bool is_root() const { return parent == kNoSlot && !remote_parent; }
   AddrHash address() const { return AddrHash(path_hash, generation); }
   CellExtras& ext() {
     if (!extras) extras = std::make_unique<CellExtras>();
@@ -196,6 +214,36 @@ class HandleChannel {
   bool closed_ = false;
 };
 
+// Multi-core figures of one core (CoreStats).
+struct CoreCounters {
+  uint64_t ring_sent = 0;
+  uint64_t ring_received = 0;
+  uint64_t ring_full = 0;
+  uint64_t busy_ns = 0;
+  uint64_t wakeups_sent = 0;
+};
+
+// An ask from another core whose target lives here: if the target stops first, the asker's
+// core hears NoResponse.
+struct RemoteAsk {
+  uint32_t target_slot = kNoSlot;
+  uint64_t target_generation = 0;
+  uint32_t asker_core = 0;
+};
+
+// How an EngineHandle of a MultiCoreEngine reaches each core (kept alive by the handles).
+struct HandleRoutes {
+  std::vector<std::shared_ptr<HandleChannel>> channels;  // by core
+  HandleChannel& home(uint64_t path_hash) const {
+    return *channels[home_core_of(path_hash, uint32_t(channels.size()))];
+  }
+  HandleChannel& of(AddrHash a) const {
+    uint64_t g = a.generation();
+    return g != 0 && generation_core(g) < channels.size() ? *channels[generation_core(g)]
+                                                          : home(a.path_hash());
+  }
+};
+
 class ContextImpl;
 
 class EngineCore {
@@ -211,7 +259,15 @@ class EngineCore {
   // --- actors (engine.cpp)
   Expected<AddrHash, SpawnError> spawn(uint32_t parent, ChildSpec spec);
   SendResult route(Envelope& e, MessagePayload& p, uint32_t sender_slot);
-  Cell* resolve(AddrHash a);
+  // Delivery on this core (route() after the placement check). `keep_id`: a message from
+  // another core, whose id its sender assigned.
+  SendResult route_local(Envelope& e, MessagePayload& p, uint32_t sender_slot, bool keep_id);
+  // A live, real actor on this core (never a proxy).
+  Cell* resolve(AddrHash a) {
+    Cell* c = resolve_any(a);
+    return c != nullptr && c->proxy ? nullptr : c;
+  }
+  Cell* resolve_any(AddrHash a);
   const Cell* resolve(AddrHash a) const { return const_cast<EngineCore*>(this)->resolve(a); }
   Cell& cell(uint32_t slot) { return chunks_[slot >> kCellChunkBits][slot & (kCellsPerChunk - 1)]; }
   const Cell& cell(uint32_t slot) const {
@@ -248,6 +304,51 @@ class EngineCore {
   void restart(Cell& c);
   void restart_group(Cell& parent);
 
+  // --- multi-core (multi_core.cpp): nothing here runs unless `links` is set
+  bool is_local(AddrHash a) const {
+    if (links == nullptr) return true;
+    uint64_t g = a.generation();
+    if (g != 0) return generation_core(g) == config.core_id;
+    return links->home_core(a.path_hash()) == config.core_id;
+  }
+  uint32_t core_of(AddrHash a) const {
+    uint64_t g = a.generation();
+    return g != 0 ? generation_core(g) : links->home_core(a.path_hash());
+  }
+  // Puts a message (and optionally a step to run after it) into the ring to `core`. A full
+  // ring, or control steps still waiting for room, is MailboxFull.
+  SendResult forward(uint32_t core, Envelope& e, MessagePayload& p,
+                     std::unique_ptr<ControlStep> after = nullptr);
+  // Control steps are never refused: past a full ring they wait in order on this core.
+  void post_control(uint32_t core, ControlStep step);
+  bool drain_rings();      // true if anything came in
+  void flush_wakes();      // one notify per core sent to since the last flush
+  bool flush_overflow();   // true if control steps still wait for room
+  Expected<AddrHash, SpawnError> spawn_elsewhere(Cell& parent, ChildSpec spec, uint64_t hash,
+                                                 uint32_t core);
+  void adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_t hash);
+  void report_exit_to_parent_core(Cell& c, const StopReason& reason);
+  void on_remote_child_exited(uint32_t proxy_slot, uint64_t proxy_generation,
+                              StopReason::Kind kind, std::optional<ActorError> error, bool remove);
+  void stop_proxied_child(Cell& proxy, StopReason::Kind kind, bool drain, bool skip_on_stop);
+  // On the child's core, from its parent's: the supervisor's decisions, by path.
+  Cell* adopted(uint64_t hash, uint32_t parent_core, uint32_t proxy_slot);
+  // The core that has the actor at `a`, as far as this core knows: the address's core, or
+  // for a path address homed here, the core its proxy or its forwarding entry names.
+  uint32_t owner_core(AddrHash a);
+  void watch_ask(uint64_t id, AddrHash target, uint32_t asker_core);
+  void fail_ask_on(uint32_t core, uint64_t id);  // NoResponse to an ask made on `core`
+  void send_down(AddrHash watcher, Down down);
+  void monitor_from(AddrHash watcher, AddrHash target);
+  void demonitor_from(AddrHash watcher, AddrHash target);
+  void place_elsewhere(uint64_t hash, uint32_t core);
+  void clear_placement(uint64_t hash, uint32_t core);
+  void shutdown_all_cores();
+  uint64_t ring_depth_in();
+  bool spin_for_input();  // polls rings and handles for spin_before_sleep; true if any
+  void pending_wakes_reset() { pending_wakes_ = 0; }
+  uint64_t ready_count() const { return runq_.size() + (lifo_slot_ != kNoSlot ? 1 : 0); }
+
   // --- introspection
   ActorInfo info_of(const Cell& c) const;
   std::vector<ActorInfo> query(const ActorQuery& q) const;
@@ -260,6 +361,8 @@ class EngineCore {
 
   EngineConfig config;
   std::unique_ptr<Reactor> reactor;
+  CoreLinks* links = nullptr;  // set when this engine is one core of a MultiCoreEngine
+  CoreCounters counters;
   std::shared_ptr<HandleChannel> channel;
   EngineEventListener listener;
   EngineHooks* hooks = nullptr;
@@ -311,6 +414,12 @@ class EngineCore {
   u128 next_message_id_ = 1;
   uint64_t turn_stamp_ = 0;  // reactor stamp at the end of the previous turn
   std::deque<HandleChannel::Command> commands_;
+  // multi-core
+  std::unordered_map<uint64_t, uint32_t> placed_elsewhere_;  // path hash -> core, homed here
+  std::unordered_map<uint64_t, RemoteAsk> remote_asks_;      // by ask id
+  std::vector<std::deque<CrossCoreItem>> overflow_;          // control steps awaiting room
+  uint32_t overflow_items_ = 0;
+  uint64_t pending_wakes_ = 0;  // bit per core sent to since the last flush
 };
 
 // Runs user code and turns escaping exceptions into ActorError::Panic.

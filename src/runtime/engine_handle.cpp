@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "context_impl.h"
+#include "pd/core/fnv.h"
 
 namespace pd {
 
@@ -75,10 +76,18 @@ R call(detail::HandleChannel& ch, F work, R gone, R full_result) {
 
 }  // namespace
 
+detail::HandleChannel& EngineHandle::channel_for(AddrHash a) const {
+  return routes_ ? routes_->of(a) : *channel_;
+}
+
+detail::HandleChannel& EngineHandle::channel_for_path(uint64_t path_hash) const {
+  return routes_ ? routes_->home(path_hash) : *channel_;
+}
+
 SendResult EngineHandle::send_raw(Envelope envelope, MessagePayload payload) {
   auto shared = std::make_shared<MessagePayload>(std::move(payload));
   return call<SendResult>(
-      *channel_,
+      channel_for(envelope.destination),
       [envelope, shared](detail::EngineCore& core) mutable -> SendResult {
         if (envelope.source.is_null()) envelope.source = core.engine_address;
         return core.route(envelope, *shared, detail::kNoSlot);
@@ -87,13 +96,14 @@ SendResult EngineHandle::send_raw(Envelope envelope, MessagePayload payload) {
 }
 
 AskResult EngineHandle::ask_raw(Envelope envelope, MessagePayload payload, Duration timeout) {
-  PD_ASSERT(detail::running_core_on_this_thread() != channel_->owner,
+  detail::HandleChannel& channel = channel_for(envelope.destination);
+  PD_ASSERT(detail::running_core_on_this_thread() != channel.owner,
             "an EngineHandle ask waited on its own engine's thread");
   auto promise = std::make_shared<std::promise<AskResult>>();
   auto fut = promise->get_future();
   auto shared = std::make_shared<MessagePayload>(std::move(payload));
   bool full = false;
-  bool posted = channel_->post(
+  bool posted = channel.post(
       [envelope, shared, timeout, promise](detail::EngineCore& core) mutable {
         envelope.source = core.engine_address;
         core.ask(detail::kNoSlot, envelope, std::move(*shared), timeout, nullptr,
@@ -110,23 +120,47 @@ AskResult EngineHandle::ask_raw(Envelope envelope, MessagePayload payload, Durat
 }
 
 Expected<AddrHash, SpawnError> EngineHandle::spawn(ChildSpec spec, std::string parent_path) {
-  auto shared = std::make_shared<ChildSpec>(std::move(spec));
   using R = Expected<AddrHash, SpawnError>;
+  detail::HandleChannel* channel = channel_.get();
+  if (routes_) {
+    // Each core has its own roots: a top-level actor is spawned by its path's home core
+    // (which places it). Below them, by the core the parent lives on.
+    auto parent = ActorPath::parse(parent_path);
+    if (!parent) return Unexpected{SpawnError::ParentNotFound};
+    if (parent->str() == "/user" || parent->str() == "/system") {
+      channel = &routes_->home(fnv1a64(spec.name, fnv1a64("/", parent->hash())));
+    } else {
+      AddrHash at(parent->hash(), 0);
+      auto owner = call<std::optional<uint32_t>>(
+          routes_->home(parent->hash()),
+          [at](detail::EngineCore& core) -> std::optional<uint32_t> {
+            return core.owner_core(at);
+          },
+          std::nullopt, std::nullopt);
+      if (!owner) return Unexpected{SpawnError::Unbound};
+      channel = routes_->channels[*owner].get();
+    }
+  }
+  auto shared = std::make_shared<ChildSpec>(std::move(spec));
   return call<R>(
-      *channel_,
+      *channel,
       [shared, parent_path](detail::EngineCore& core) -> R {
         if (core.shutdown_started) return Unexpected{SpawnError::Unbound};
         auto parent = core.lookup(parent_path);
-        if (!parent) return Unexpected{SpawnError::ParentNotFound};
-        return core.spawn(core.resolve(*parent)->slot, std::move(*shared));
+        detail::Cell* p = parent ? core.resolve(*parent) : nullptr;
+        if (p == nullptr) return Unexpected{SpawnError::ParentNotFound};
+        return core.spawn(p->slot, std::move(*shared));
       },
       R(Unexpected{SpawnError::Unbound}), R(Unexpected{SpawnError::Unbound}));
 }
 
 std::optional<AddrHash> EngineHandle::lookup(std::string path) {
   using R = std::optional<AddrHash>;
+  auto parsed = ActorPath::parse(path);
+  if (!parsed) return std::nullopt;
   return call<R>(
-      *channel_, [path](detail::EngineCore& core) -> R { return core.lookup(path); }, R{}, R{});
+      channel_for_path(parsed->hash()),
+      [path](detail::EngineCore& core) -> R { return core.lookup(path); }, R{}, R{});
 }
 
 std::optional<AddrHash> EngineHandle::wait_for(std::string path,
@@ -145,7 +179,7 @@ std::optional<AddrHash> EngineHandle::wait_for(std::string path,
 
 SendResult EngineHandle::stop_actor(AddrHash address) {
   return call<SendResult>(
-      *channel_,
+      channel_for(address),
       [address](detail::EngineCore& core) {
         return core.post_stop(address, detail::Signal::Kind::Stop);
       },
@@ -153,26 +187,51 @@ SendResult EngineHandle::stop_actor(AddrHash address) {
 }
 
 EngineSnapshot EngineHandle::snapshot() {
-  return call<EngineSnapshot>(
-      *channel_,
-      [](detail::EngineCore& core) {
-        return EngineSnapshot{core.query(ActorQuery{}), core.stats};
-      },
-      EngineSnapshot{}, EngineSnapshot{});
+  EngineSnapshot out;
+  auto one = [](detail::HandleChannel& ch) {
+    return call<EngineSnapshot>(
+        ch,
+        [](detail::EngineCore& core) {
+          return EngineSnapshot{core.query(ActorQuery{}), core.stats};
+        },
+        EngineSnapshot{}, EngineSnapshot{});
+  };
+  if (!routes_) return one(*channel_);
+  for (const auto& ch : routes_->channels) {
+    EngineSnapshot s = one(*ch);
+    out.stats += s.stats;
+    for (ActorInfo& i : s.actors) out.actors.push_back(std::move(i));
+  }
+  return out;
 }
 
 std::vector<ActorInfo> EngineHandle::query(ActorQuery q) {
   using R = std::vector<ActorInfo>;
-  return call<R>(
-      *channel_, [q](detail::EngineCore& core) { return core.query(q); }, R{}, R{});
+  auto one = [&q](detail::HandleChannel& ch) {
+    return call<R>(
+        ch, [q](detail::EngineCore& core) { return core.query(q); }, R{}, R{});
+  };
+  if (!routes_) return one(*channel_);
+  R out;
+  for (const auto& ch : routes_->channels)
+    for (ActorInfo& i : one(*ch)) out.push_back(std::move(i));
+  return out;
 }
 
 void EngineHandle::shutdown() {
-  channel_->post([](detail::EngineCore& core) { core.begin_shutdown(); });
+  if (!routes_) {
+    channel_->post([](detail::EngineCore& core) { core.begin_shutdown(); });
+    return;
+  }
+  for (const auto& ch : routes_->channels)
+    ch->post([](detail::EngineCore& core) { core.begin_shutdown(); });
 }
 
 bool EngineHandle::engine_alive() const {
-  return !channel_->closed();
+  if (!routes_) return !channel_->closed();
+  for (const auto& ch : routes_->channels)
+    if (!ch->closed()) return true;
+  return false;
 }
 
 }  // namespace pd

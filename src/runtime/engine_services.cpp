@@ -132,7 +132,19 @@ void EngineCore::ask(uint32_t asker_slot, Envelope e, MessagePayload p, Duration
     pa.target_slot = target->slot;
     pa.target_generation = target->generation;
   }
-  SendResult sent = route(e, p, asker_slot);
+  SendResult sent;
+  uint32_t owner = links != nullptr ? owner_core(e.destination) : config.core_id;
+  if (owner != config.core_id) {
+    // The request, then on the same ring a watch: if the target stops without answering,
+    // its core tells this one (NoResponse), as a local target's stop would.
+    e.message_id = next_message_id_++;
+    auto watch = std::make_unique<ControlStep>(
+        [id = uint64_t(e.message_id), target = e.destination,
+         asker_core = config.core_id](EngineCore& o) { o.watch_ask(id, target, asker_core); });
+    sent = forward(owner, e, p, std::move(watch));
+  } else {
+    sent = route(e, p, asker_slot);
+  }
   uint64_t id = sent ? uint64_t(e.message_id) : uint64_t(next_message_id_++);
   if (sent) {
     TimerAction a;
@@ -175,6 +187,14 @@ void EngineCore::complete_ask(uint64_t id, AskResult result) {
 }
 
 void EngineCore::fail_asks_targeting(const Cell& c) {
+  for (auto it = remote_asks_.begin(); it != remote_asks_.end();) {
+    if (it->second.target_slot != c.slot || it->second.target_generation != c.generation) {
+      ++it;
+      continue;
+    }
+    fail_ask_on(it->second.asker_core, it->first);
+    it = remote_asks_.erase(it);
+  }
   if (pending_asks_.empty()) return;
   for (auto& [id, pa] : pending_asks_) {
     if (pa.target_slot != c.slot || pa.target_generation != c.generation) continue;
@@ -188,6 +208,10 @@ void EngineCore::fail_asks_targeting(const Cell& c) {
 
 void EngineCore::monitor(uint32_t watcher_slot, AddrHash target) {
   Cell& w = cell(watcher_slot);
+  if (links != nullptr) {
+    monitor_from(w.address(), target);  // wherever the target lives
+    return;
+  }
   Cell* t = resolve(target);
   if (t == nullptr || t->state == ActorState::Restarting) {
     Signal s;
@@ -202,6 +226,10 @@ void EngineCore::monitor(uint32_t watcher_slot, AddrHash target) {
 }
 
 void EngineCore::demonitor(uint32_t watcher_slot, AddrHash target) {
+  if (links != nullptr) {
+    demonitor_from(cell(watcher_slot).address(), target);
+    return;
+  }
   Cell* t = resolve(target);
   if (t == nullptr || !t->extras) return;
   AddrHash w = cell(watcher_slot).address();
@@ -231,7 +259,7 @@ std::vector<ActorInfo> EngineCore::query(const ActorQuery& q) const {
   if (!prefix) return out;
   for (uint32_t s = 0; s < slots_used_; ++s) {
     const Cell& c = cell(s);
-    if (!c.in_use || (c.parent == kNoSlot && c.state == ActorState::Restarting)) continue;
+    if (!c.in_use || c.proxy || (c.is_root() && c.state == ActorState::Restarting)) continue;
     if (q.state && c.state != *q.state) continue;
     ActorInfo i = info_of(c);
     auto path = ActorPath::parse(i.path);

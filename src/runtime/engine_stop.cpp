@@ -9,6 +9,10 @@ void EngineCore::begin_stop(Cell& c, StopReason::Kind kind, std::optional<ActorE
                             bool drain, bool skip_on_stop) {
   PD_ASSERT(c.in_use, "begin_stop on a free cell");
   if (c.state == ActorState::Restarting) return;  // no live incarnation to stop
+  if (c.proxy) {
+    stop_proxied_child(c, kind, drain, skip_on_stop);
+    return;
+  }
   if (c.state == ActorState::Stopping) {
     // Already stopping: a failure or a kill cuts the drain short; a kill also skips on_stop.
     if (!drain) c.drain = false;
@@ -99,27 +103,20 @@ void EngineCore::finish_stop(Cell& c) {
   c.started = false;
   c.drain = false;
   if (c.extras) {
-    for (AddrHash w : c.extras->watchers) {
-      Cell* wc = resolve(w);
-      if (!wc) continue;
-      Signal s;
-      s.kind = Signal::Kind::Down;
-      s.slot = wc->slot;
-      s.generation = wc->generation;
-      s.down = std::make_unique<Down>(Down{c.address(), reason, true});
-      post_signal(std::move(s));
-    }
+    for (AddrHash w : c.extras->watchers) send_down(w, Down{c.address(), reason, true});
     c.extras.reset();  // watchers, supervisor history and the stop error die with the incarnation
   }
   fail_asks_targeting(c);
-  if (c.parent != kNoSlot) {
+  if (!c.is_root()) {
     ++stats.actors_stopped;
     --stats.live_actors;
   }
   c.state = ActorState::Restarting;
   if (observed()) emit(EngineEvent::Kind::Stopped, c, reason);
   // Last: the supervisor may restart, remove or escalate, and c must not be touched after.
-  if (c.parent == kNoSlot) {
+  if (c.remote_parent) {
+    report_exit_to_parent_core(c, reason);  // it stays Restarting until its supervisor decides
+  } else if (c.parent == kNoSlot) {
     on_root_exited(c);
   } else {
     Cell& p = cell(c.parent);
@@ -132,6 +129,18 @@ void EngineCore::finish_stop(Cell& c) {
 void EngineCore::remove_cell(Cell& c) {
   PD_ASSERT(c.state == ActorState::Restarting, "only a stopped incarnation can be removed");
   PD_ASSERT(c.first_child == kNoSlot, "a removed cell has no children");
+  if (c.proxy) {
+    post_control(c.proxy_core, [hash = c.path_hash, core = config.core_id,
+                                 slot = c.slot](EngineCore& owner) {
+      Cell* child = owner.adopted(hash, core, slot);
+      if (child != nullptr && child->state == ActorState::Restarting) owner.remove_cell(*child);
+    });
+  } else if (c.off_home) {
+    post_control(links->home_core(c.path_hash),
+                 [hash = c.path_hash, core = config.core_id](EngineCore& home) {
+                   home.clear_placement(hash, core);
+                 });
+  }
   unlink_child(c);
   drop_mailbox(c, "its actor stopped for good");
   paths_.erase(c.path_hash);

@@ -32,6 +32,23 @@ static bool record_restart(SupervisorState& sup, const RestartIntensity& intensi
 
 void EngineCore::restart(Cell& c) {
   PD_ASSERT(c.state == ActorState::Restarting, "restart of a live incarnation");
+  if (c.proxy) {
+    // The child's own core starts its next incarnation; the proxy keeps its generation, which
+    // the child's exit reports name.
+    c.state = ActorState::Running;
+    c.in_group = false;
+    c.remove_on_exit = false;
+    c.extras.reset();
+    c.stop_kind = StopReason::Kind::Normal;
+    ++c.restart_count;
+    ++cell(c.parent).children_alive;
+    post_control(c.proxy_core, [hash = c.path_hash, core = config.core_id,
+                                 slot = c.slot](EngineCore& owner) {
+      Cell* child = owner.adopted(hash, core, slot);
+      if (child != nullptr && child->state == ActorState::Restarting) owner.restart(*child);
+    });
+    return;
+  }
   uint32_t incarnation = ((c.incarnation + 1) & kIncarnationMask) ? c.incarnation + 1 : 1;
   c.incarnation = incarnation;
   c.generation = make_generation(config.core_id, c.slot, incarnation);
@@ -45,7 +62,7 @@ void EngineCore::restart(Cell& c) {
   ++c.restart_count;
   ++stats.restarts;
   ++stats.live_actors;
-  ++cell(c.parent).children_alive;
+  if (c.parent != kNoSlot) ++cell(c.parent).children_alive;
   if (observed()) emit(EngineEvent::Kind::Restarted, c);
   schedule(c);  // its next turn starts the new incarnation
 }
@@ -75,7 +92,7 @@ void EngineCore::on_child_exited(Cell& p, Cell& c) {
     std::string why = "restart intensity exceeded: more than " +
                       std::to_string(p.spec.intensity_max) + " restarts in " +
                       std::to_string(p.spec.intensity_window.count() / 1000000) + " ms";
-    if (p.parent == kNoSlot) failure = ActorError::handler(why);
+    if (p.is_root()) failure = ActorError::handler(why);
     fail(p, ActorError::handler(why));
     return;
   }
@@ -126,6 +143,7 @@ void EngineCore::on_root_exited(Cell& root) {
   paths_.erase(root.path_hash);
   if (was_user) {
     shutdown_started = true;
+    if (links != nullptr) shutdown_all_cores();
     begin_stop(cell(system_root), StopReason::Kind::Shutdown, std::nullopt, true, false);
     return;
   }
@@ -134,7 +152,12 @@ void EngineCore::on_root_exited(Cell& root) {
   std::vector<uint64_t> ids;
   for (auto& [id, pa] : pending_asks_) ids.push_back(id);
   for (uint64_t id : ids) complete_ask(id, Unexpected{AskError::no_response()});
-  channel->close();
+  if (links == nullptr) {
+    channel->close();
+  } else if (links->core_done()) {
+    for (EngineCore* other : links->engines)
+      if (other != this) other->reactor->notify();
+  }
 }
 
 }  // namespace pd::detail

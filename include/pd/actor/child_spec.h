@@ -47,6 +47,20 @@ struct RestartIntensity {
   Duration window = std::chrono::seconds(5);
 };
 
+// Which core an actor lives on under a MultiCoreEngine (a single Engine has one core and
+// ignores it). By default the path hash modulo the core count; `on_core` pins it; with_parent
+// keeps it on its parent's core (a subtree that talks mostly to itself stays together).
+struct Placement {
+  enum class Kind : uint8_t { PathHash, Core, WithParent };
+  Kind kind = Kind::PathHash;
+  uint32_t core = 0;  // Kind::Core
+
+  static Placement path_hash() { return {}; }
+  static Placement on_core(uint32_t c) { return {Kind::Core, c}; }
+  static Placement with_parent() { return {Kind::WithParent, 0}; }
+  bool operator==(const Placement&) const = default;
+};
+
 inline constexpr uint32_t kMailboxCapacityDefault = 1024;
 inline constexpr uint32_t kMailboxCapacityMax = 1u << 20;
 
@@ -61,6 +75,7 @@ struct ChildSpec {
   // How this actor supervises the children it spawns.
   SupervisionStrategy strategy = SupervisionStrategy::OneForOne;
   RestartIntensity intensity;
+  Placement placement;
 
   ChildSpec() = default;
   ChildSpec(std::string n, ActorFactory f) : name(std::move(n)), factory(std::move(f)) {}
@@ -84,6 +99,10 @@ struct ChildSpec {
     intensity = i;
     return *this;
   }
+  ChildSpec& with_placement(Placement p) {
+    placement = p;
+    return *this;
+  }
 };
 
 // Why a spawn was refused.
@@ -95,6 +114,7 @@ enum class SpawnError : uint8_t {
   ParentStopping,  // the parent is stopping and takes no new children
   PathCollision,   // another path hashes to the same 64 bits (vanishingly rare)
   Unbound,         // the engine is not running
+  NoSuchCore,      // Placement::on_core names a core the engine does not have
 };
 const char* to_string(SpawnError e);
 

@@ -20,12 +20,16 @@ namespace pd {
 
 namespace detail {
 class HandleChannel;
-}
+struct HandleRoutes;
+}  // namespace detail
 
+// A handle of a MultiCoreEngine takes each call to the core that owns its subject (the
+// destination's core, the parent's core); snapshot and query merge all cores.
 class EngineHandle {
  public:
-  explicit EngineHandle(std::shared_ptr<detail::HandleChannel> channel)
-      : channel_(std::move(channel)) {}
+  explicit EngineHandle(std::shared_ptr<detail::HandleChannel> channel,
+                        std::shared_ptr<const detail::HandleRoutes> routes = nullptr)
+      : channel_(std::move(channel)), routes_(std::move(routes)) {}
 
   // Delivers into the destination's mailbox and returns the engine's verdict.
   SendResult send_raw(Envelope envelope, MessagePayload payload);
@@ -54,7 +58,11 @@ class EngineHandle {
   bool engine_alive() const;
 
  private:
+  detail::HandleChannel& channel_for(AddrHash a) const;
+  detail::HandleChannel& channel_for_path(uint64_t path_hash) const;
+
   std::shared_ptr<detail::HandleChannel> channel_;
+  std::shared_ptr<const detail::HandleRoutes> routes_;  // null for a single engine
 };
 
 }  // namespace pd

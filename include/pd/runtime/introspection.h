@@ -50,6 +50,23 @@ struct EngineStats {
   uint64_t restarts = 0;
   uint64_t failures = 0;
   uint64_t live_actors = 0;
+
+  // Sums another engine's figures into these (a MultiCoreEngine's cores).
+  EngineStats& operator+=(const EngineStats& o) {
+    messages_delivered += o.messages_delivered;
+    messages_sent += o.messages_sent;
+    send_failures += o.send_failures;
+    dead_letters += o.dead_letters;
+    messages_dropped_by_hooks += o.messages_dropped_by_hooks;
+    messages_delayed += o.messages_delayed;
+    messages_undeliverable += o.messages_undeliverable;
+    actors_spawned += o.actors_spawned;
+    actors_stopped += o.actors_stopped;
+    restarts += o.restarts;
+    failures += o.failures;
+    live_actors += o.live_actors;
+    return *this;
+  }
 };
 
 struct EngineSnapshot {

@@ -1,0 +1,355 @@
+// One core among several (MultiCoreEngine): the rings, the wake-ups, and everything that
+// crosses between cores: spawning onto another core, supervising a child there through a
+// proxy, monitors, ask watches and forwarding of path addresses placed away from home.
+// Nothing here runs for a single Engine (links == nullptr).
+#include "context_impl.h"
+
+namespace pd::detail {
+
+namespace {
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
+uint32_t EngineCore::owner_core(AddrHash a) {
+  if (!is_local(a)) return core_of(a);
+  if (a.is_path_address()) {
+    uint32_t slot = paths_.find(a.path_hash());
+    if (slot != PathTable::kNotFound && cell(slot).proxy) return cell(slot).proxy_core;
+    if (slot == PathTable::kNotFound) {
+      auto it = placed_elsewhere_.find(a.path_hash());
+      if (it != placed_elsewhere_.end()) return it->second;
+    }
+  }
+  return config.core_id;
+}
+
+SendResult EngineCore::forward(uint32_t core, Envelope& e, MessagePayload& p,
+                               std::unique_ptr<ControlStep> after) {
+  PD_ASSERT(core != config.core_id && core < links->cores(), "forward to a foreign core only");
+  // Control steps waiting for room go first: a message may not overtake them.
+  bool waiting = overflow_items_ != 0 && !overflow_[core].empty();
+  CrossCoreItem item;
+  item.envelope = e;
+  item.payload = std::move(p);
+  item.control = std::move(after);
+  item.has_message = true;
+  if (waiting || !links->ring(config.core_id, core).push(item)) {
+    p = std::move(item.payload);
+    ++counters.ring_full;
+    ++stats.send_failures;
+    return Unexpected{SendError::MailboxFull};
+  }
+  ++counters.ring_sent;
+  pending_wakes_ |= uint64_t(1) << core;
+  return {};
+}
+
+void EngineCore::post_control(uint32_t core, ControlStep step) {
+  PD_ASSERT(core != config.core_id && core < links->cores(), "control steps go to other cores");
+  CrossCoreItem item;
+  item.control = std::make_unique<ControlStep>(std::move(step));
+  pending_wakes_ |= uint64_t(1) << core;
+  if (overflow_.empty()) overflow_.resize(links->cores());
+  if (overflow_[core].empty() && links->ring(config.core_id, core).push(item)) {
+    ++counters.ring_sent;
+    return;
+  }
+  overflow_[core].push_back(std::move(item));
+  ++overflow_items_;
+}
+
+bool EngineCore::flush_overflow() {
+  for (uint32_t core = 0; core < overflow_.size(); ++core) {
+    auto& q = overflow_[core];
+    while (!q.empty() && links->ring(config.core_id, core).push(q.front())) {
+      q.pop_front();
+      --overflow_items_;
+      ++counters.ring_sent;
+      pending_wakes_ |= uint64_t(1) << core;
+    }
+  }
+  return overflow_items_ != 0;
+}
+
+bool EngineCore::drain_rings() {
+  uint32_t total = 0;
+  for (uint32_t from = 0; from < links->cores(); ++from) {
+    if (from == config.core_id) continue;
+    total += links->ring(from, config.core_id).drain(CoreLinks::kDrainBatch, [&](CrossCoreItem& it) {
+      if (it.has_message) {
+        // Backpressure end to end: a message for a live actor whose mailbox is full waits at
+        // the head of its ring (the actor is scheduled and will make room), so the ring fills
+        // and its sender hears MailboxFull. Stopped or restarting actors do not hold a ring.
+        Cell* c = resolve_any(it.envelope.destination);
+        if (c != nullptr && !c->proxy && c->mailbox.full() &&
+            (c->state == ActorState::Running || c->state == ActorState::Starting))
+          return false;
+        SendResult r = route_local(it.envelope, it.payload, kNoSlot, /*keep_id=*/true);
+        if (!r) dead_letter(it.envelope, "refused on arrival from another core", /*queued=*/false);
+      }
+      if (it.control) (*it.control)(*this);
+      return true;
+    });
+  }
+  counters.ring_received += total;
+  return total != 0;
+}
+
+void EngineCore::flush_wakes() {
+  while (pending_wakes_ != 0) {
+    uint32_t core = uint32_t(__builtin_ctzll(pending_wakes_));
+    pending_wakes_ &= pending_wakes_ - 1;
+    links->engines[core]->reactor->notify();
+    ++counters.wakeups_sent;
+  }
+}
+
+bool EngineCore::spin_for_input() {
+  uint64_t until = reactor->stamp_ns() + uint64_t(links->spin_before_sleep.count());
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (links->has_input(config.core_id) || channel->has_commands()) return true;
+      cpu_relax();
+    }
+  } while (reactor->stamp_ns() < until);
+  return false;
+}
+
+uint64_t EngineCore::ring_depth_in() {
+  uint64_t n = 0;
+  for (uint32_t from = 0; from < links->cores(); ++from)
+    if (from != config.core_id) n += links->ring(from, config.core_id).size();
+  return n;
+}
+
+Expected<AddrHash, SpawnError> EngineCore::spawn_elsewhere(Cell& parent, ChildSpec spec,
+                                                           uint64_t hash, uint32_t core) {
+  if (parent.is_root()) {
+    // A top-level actor: it lives under that core's own root. This is its path's home core
+    // (top-level spawns are routed here), which answers for the name and forwards the path.
+    placed_elsewhere_[hash] = core;
+    post_control(core, [spec = std::move(spec), hash](EngineCore& owner) mutable {
+      owner.adopt(nullptr, std::move(spec), hash);
+    });
+    return AddrHash(hash, 0);
+  }
+  // A child on another core: a proxy stands for it here, in its parent's tree.
+  uint32_t slot = allocate_slot();
+  Cell& c = cell(slot);
+  c.incarnation = ((c.incarnation + 1) & kIncarnationMask) ? c.incarnation + 1 : 1;
+  c.in_use = true;
+  c.proxy = true;
+  c.proxy_core = uint8_t(core);
+  c.path_hash = hash;
+  c.generation = make_generation(config.core_id, slot, c.incarnation);
+  c.spec.name = spec.name;
+  c.spec.restart = spec.restart;
+  c.state = ActorState::Running;
+  paths_.insert(hash, slot);
+  link_child(parent, c);
+  ++parent.children_alive;
+  RemoteParent rp{parent.address(), path_of(parent), config.core_id, slot, c.generation};
+  post_control(core, [rp = std::move(rp), spec = std::move(spec), hash](EngineCore& owner) mutable {
+    owner.adopt(std::make_unique<RemoteParent>(std::move(rp)), std::move(spec), hash);
+  });
+  return AddrHash(hash, 0);
+}
+
+void EngineCore::adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_t hash) {
+  const char* refused = nullptr;
+  if (shutdown_started || shut_down)
+    refused = "the core it was placed on is shutting down";
+  else if (paths_.find(hash) != PathTable::kNotFound)
+    refused = "another path hashes to the same 64 bits on the core it was placed on";
+  if (refused != nullptr) {
+    if (rp) {
+      post_control(rp->core, [slot = rp->proxy_slot, gen = rp->proxy_generation,
+                              why = std::string(refused)](EngineCore& parent_core) {
+        parent_core.on_remote_child_exited(slot, gen, StopReason::Kind::Error,
+                                           ActorError::init(why), /*remove=*/true);
+      });
+    } else if (links->home_core(hash) != config.core_id) {
+      post_control(links->home_core(hash), [hash, core = config.core_id](EngineCore& home) {
+        home.clear_placement(hash, core);
+      });
+    }
+    return;
+  }
+  uint32_t slot = allocate_slot();
+  Cell& c = cell(slot);
+  c.incarnation = ((c.incarnation + 1) & kIncarnationMask) ? c.incarnation + 1 : 1;
+  c.in_use = true;
+  c.path_hash = hash;
+  c.generation = make_generation(config.core_id, slot, c.incarnation);
+  c.mailbox.set_capacity(spec.mailbox_capacity);
+  c.spec = CellSpec(std::move(spec));
+  c.state = ActorState::Starting;
+  paths_.insert(hash, slot);
+  if (rp) {
+    c.remote_parent = std::move(rp);
+  } else {
+    link_child(cell(user_root), c);
+    ++cell(user_root).children_alive;
+  }
+  if (links->home_core(hash) != config.core_id) {
+    c.off_home = true;
+    if (c.remote_parent)  // (a top-level actor's home recorded it before sending it here)
+      post_control(links->home_core(hash), [hash, core = config.core_id](EngineCore& home) {
+        home.place_elsewhere(hash, core);
+      });
+  }
+  ++stats.actors_spawned;
+  ++stats.live_actors;
+  schedule(c);
+  if (observed()) emit(EngineEvent::Kind::Spawned, c);
+}
+
+void EngineCore::report_exit_to_parent_core(Cell& c, const StopReason& reason) {
+  const RemoteParent& rp = *c.remote_parent;
+  std::optional<ActorError> error;
+  if (reason.kind == StopReason::Kind::Error) error = reason.error;
+  post_control(rp.core, [slot = rp.proxy_slot, gen = rp.proxy_generation, kind = reason.kind,
+                         error = std::move(error),
+                         remove = c.remove_on_exit](EngineCore& parent_core) {
+    parent_core.on_remote_child_exited(slot, gen, kind, error, remove);
+  });
+}
+
+void EngineCore::on_remote_child_exited(uint32_t proxy_slot, uint64_t proxy_generation,
+                                        StopReason::Kind kind, std::optional<ActorError> error,
+                                        bool remove) {
+  if (proxy_slot >= slots_used_) return;
+  Cell& px = cell(proxy_slot);
+  if (!px.in_use || !px.proxy || px.generation != proxy_generation ||
+      px.state == ActorState::Restarting)
+    return;
+  px.stop_kind = kind;
+  if (error) px.ext().stop_error = std::move(error);
+  if (remove) px.remove_on_exit = true;
+  px.skip_on_stop = false;
+  px.state = ActorState::Restarting;
+  Cell& parent = cell(px.parent);
+  PD_ASSERT(parent.children_alive > 0, "a child exited that its parent did not count");
+  --parent.children_alive;
+  on_child_exited(parent, px);
+}
+
+void EngineCore::stop_proxied_child(Cell& px, StopReason::Kind kind, bool drain,
+                                    bool skip_on_stop) {
+  // Already asked to stop: only an escalation to a kill says anything new.
+  if (px.state == ActorState::Stopping && (!skip_on_stop || px.skip_on_stop)) return;
+  if (px.state != ActorState::Stopping) px.stop_kind = kind;
+  px.state = ActorState::Stopping;
+  px.skip_on_stop = skip_on_stop;
+  post_control(px.proxy_core, [hash = px.path_hash, core = config.core_id, slot = px.slot, kind,
+                               drain, skip_on_stop](EngineCore& owner) {
+    Cell* c = owner.adopted(hash, core, slot);
+    if (c != nullptr && c->state != ActorState::Restarting)
+      owner.begin_stop(*c, kind, std::nullopt, drain, skip_on_stop);
+  });
+}
+
+Cell* EngineCore::adopted(uint64_t hash, uint32_t parent_core, uint32_t proxy_slot) {
+  uint32_t slot = paths_.find(hash);
+  if (slot == PathTable::kNotFound) return nullptr;
+  Cell& c = cell(slot);
+  if (!c.remote_parent || c.remote_parent->core != parent_core ||
+      c.remote_parent->proxy_slot != proxy_slot)
+    return nullptr;
+  return &c;
+}
+
+void EngineCore::send_down(AddrHash watcher, Down down) {
+  if (links != nullptr && !is_local(watcher)) {
+    post_control(core_of(watcher), [watcher, down = std::move(down)](EngineCore& other) {
+      other.send_down(watcher, down);
+    });
+    return;
+  }
+  Cell* wc = resolve(watcher);
+  if (wc == nullptr) return;
+  Signal s;
+  s.kind = Signal::Kind::Down;
+  s.slot = wc->slot;
+  s.generation = wc->generation;
+  s.down = std::make_unique<Down>(std::move(down));
+  post_signal(std::move(s));
+}
+
+void EngineCore::monitor_from(AddrHash watcher, AddrHash target) {
+  uint32_t owner = owner_core(target);
+  if (owner != config.core_id) {
+    post_control(owner,
+                 [watcher, target](EngineCore& other) { other.monitor_from(watcher, target); });
+    return;
+  }
+  Cell* t = resolve(target);
+  if (t == nullptr || t->state == ActorState::Restarting) {
+    send_down(watcher, Down{target, StopReason::normal(), false});
+    return;
+  }
+  t->ext().watchers.push_back(watcher);
+}
+
+void EngineCore::demonitor_from(AddrHash watcher, AddrHash target) {
+  uint32_t owner = owner_core(target);
+  if (owner != config.core_id) {
+    post_control(owner,
+                 [watcher, target](EngineCore& other) { other.demonitor_from(watcher, target); });
+    return;
+  }
+  Cell* t = resolve(target);
+  if (t == nullptr || !t->extras) return;
+  auto& v = t->extras->watchers;
+  v.erase(std::remove(v.begin(), v.end(), watcher), v.end());
+}
+
+void EngineCore::watch_ask(uint64_t id, AddrHash target, uint32_t asker_core) {
+  uint32_t owner = owner_core(target);
+  if (owner != config.core_id) {  // the request went on to where the target lives
+    post_control(owner, [id, target, asker_core](EngineCore& o) {
+      o.watch_ask(id, target, asker_core);
+    });
+    return;
+  }
+  Cell* t = resolve(target);
+  if (t == nullptr) {
+    fail_ask_on(asker_core, id);
+    return;
+  }
+  remote_asks_.emplace(id, RemoteAsk{t->slot, t->generation, asker_core});
+}
+
+void EngineCore::fail_ask_on(uint32_t core, uint64_t id) {
+  if (core == config.core_id) {
+    Signal s;
+    s.kind = Signal::Kind::AskFailed;
+    s.ask_id = id;
+    s.ask_error = AskError::no_response();
+    post_signal(std::move(s));
+    return;
+  }
+  post_control(core, [id](EngineCore& asker) {
+    asker.complete_ask(id, Unexpected{AskError::no_response()});
+  });
+}
+
+void EngineCore::place_elsewhere(uint64_t hash, uint32_t core) {
+  placed_elsewhere_[hash] = core;
+}
+
+void EngineCore::clear_placement(uint64_t hash, uint32_t core) {
+  auto it = placed_elsewhere_.find(hash);
+  if (it != placed_elsewhere_.end() && it->second == core) placed_elsewhere_.erase(it);
+}
+
+void EngineCore::shutdown_all_cores() {
+  for (EngineCore* other : links->engines)
+    if (other != this) other->channel->post([](EngineCore& c) { c.begin_shutdown(); });
+}
+
+}  // namespace pd::detail
