@@ -461,7 +461,20 @@ void EngineCore::run_turn(Cell& c) {
     maybe_finish_stop(c);
   } else if (!c.mailbox.empty()) {
     schedule(c);
+  } else if (c.mailbox.trimmable() && !c.trim_listed) {
+    c.trim_listed = true;
+    trim_list_.push_back(c.slot);
+    if (trim_list_.size() >= kTrimListMax) trim_drained_mailboxes();
   }
+}
+
+void EngineCore::trim_drained_mailboxes() {
+  for (uint32_t slot : trim_list_) {
+    Cell& c = cell(slot);
+    c.trim_listed = false;
+    if (c.in_use) c.mailbox.trim();
+  }
+  trim_list_.clear();
 }
 
 // Runs the factory and on_start. False when the actor did not come up (it is failing now) or
@@ -580,6 +593,7 @@ void EngineCore::run(RunMode mode, Instant until) {
     if (!ready_empty() || !signals_.empty() || !starting_.empty() || channel->has_commands())
       continue;
     if (links != nullptr && links->has_input(config.core_id)) continue;
+    if (!trim_list_.empty()) trim_drained_mailboxes();  // idle: give back burst memory
     Instant next = next_timer_deadline();
     if (links != nullptr && overflow_items_ != 0) {
       next = std::min(next, reactor->now() + std::chrono::microseconds(50));  // retry for room
@@ -592,7 +606,9 @@ void EngineCore::run(RunMode mode, Instant until) {
     } else if (next == kInstantNever && (mode == RunMode::UntilIdle || reactor->is_virtual())) {
       break;  // nothing is pending and, on a virtual clock, nothing else can happen
     }
+    if (links != nullptr && park_or_find_input()) continue;
     reactor->wait_until(next);
+    if (links != nullptr) parked.store(false, std::memory_order_relaxed);
   }
   if (links != nullptr && finished()) channel->close();
   tl_running_core = outer;

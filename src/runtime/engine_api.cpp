@@ -16,6 +16,7 @@ Expected<AddrHash, SpawnError> Engine::spawn(ChildSpec spec, std::string_view pa
   auto parent = core_->lookup(parent_path);
   if (!parent) return Unexpected{SpawnError::ParentNotFound};
   detail::Cell* p = core_->resolve(*parent);
+  if (p == nullptr) return Unexpected{SpawnError::ParentNotFound};  // (on another core)
   return core_->spawn(p->slot, std::move(spec));
 }
 

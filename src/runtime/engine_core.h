@@ -118,6 +118,7 @@ struct Cell {
   bool remove_on_exit = false;
   bool in_group = false;      // stopped as part of a OneForAll / RestForOne restart
   bool drain = false;         // stopping: handle what the mailbox holds before on_stop
+  bool trim_listed = false;   // its drained mailbox waits in trim_list_
   bool skip_on_stop = false;  // stopping: brutal or killed
   StopReason::Kind stop_kind = StopReason::Kind::Normal;
   // Multi-core: a proxy stands in its parent's tree for a child living on proxy_core; it has
@@ -322,6 +323,8 @@ class EngineCore {
   // Control steps are never refused: past a full ring they wait in order on this core.
   void post_control(uint32_t core, ControlStep step);
   bool drain_rings();      // true if anything came in
+  bool accept_from_ring(CrossCoreItem& item);  // false: leave it at the head (mailbox full)
+  bool push_item(uint32_t core, CrossCoreItem& item);
   void flush_wakes();      // one notify per core sent to since the last flush
   bool flush_overflow();   // true if control steps still wait for room
   Expected<AddrHash, SpawnError> spawn_elsewhere(Cell& parent, ChildSpec spec, uint64_t hash,
@@ -346,6 +349,7 @@ class EngineCore {
   void shutdown_all_cores();
   uint64_t ring_depth_in();
   bool spin_for_input();  // polls rings and handles for spin_before_sleep; true if any
+  bool park_or_find_input();  // sets `parked`, then true (and unparked) if input is waiting
   void pending_wakes_reset() { pending_wakes_ = 0; }
   uint64_t ready_count() const { return runq_.size() + (lifo_slot_ != kNoSlot ? 1 : 0); }
 
@@ -363,6 +367,10 @@ class EngineCore {
   std::unique_ptr<Reactor> reactor;
   CoreLinks* links = nullptr;  // set when this engine is one core of a MultiCoreEngine
   CoreCounters counters;
+  // Multi-core: set while this core's loop is about to sleep or sleeping. Senders read it
+  // after a fence and notify only then (Dekker: the loop re-checks its rings after setting
+  // it), so a busy or spinning core's reactor is never touched from outside.
+  alignas(kCacheLine) std::atomic<bool> parked{false};
   std::shared_ptr<HandleChannel> channel;
   EngineEventListener listener;
   EngineHooks* hooks = nullptr;
@@ -414,6 +422,10 @@ class EngineCore {
   u128 next_message_id_ = 1;
   uint64_t turn_stamp_ = 0;  // reactor stamp at the end of the previous turn
   std::deque<HandleChannel::Command> commands_;
+  // Cells whose mailbox drained holding a large ring, trimmed when the loop goes idle.
+  static constexpr size_t kTrimListMax = 1024;
+  std::vector<uint32_t> trim_list_;
+  void trim_drained_mailboxes();
   // multi-core
   std::unordered_map<uint64_t, uint32_t> placed_elsewhere_;  // path hash -> core, homed here
   std::unordered_map<uint64_t, RemoteAsk> remote_asks_;      // by ask id

@@ -103,7 +103,6 @@ bool Mailbox::pop_slow(MailboxSlot& out) {
       Ring& r = urgent_[i];
       if (r.count != 0) {
         r.pop(out);
-        r.release_if_large_and_empty();
         --urgent_size_;
         --size_;
         return true;
@@ -112,9 +111,14 @@ bool Mailbox::pop_slow(MailboxSlot& out) {
     PD_ASSERT(false, "urgent_size_ counts messages no urgent ring holds");
   }
   normal_.pop(out);
-  normal_.release_if_large_and_empty();
   --size_;
   return true;
+}
+
+void Mailbox::trim() {
+  if (size_ != 0) return;
+  normal_.release_if_large_and_empty();
+  urgent_.reset();  // urgent levels are rare: an empty one is not kept at all
 }
 
 uint32_t Mailbox::clear() {

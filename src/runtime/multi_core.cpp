@@ -32,13 +32,12 @@ SendResult EngineCore::forward(uint32_t core, Envelope& e, MessagePayload& p,
   PD_ASSERT(core != config.core_id && core < links->cores(), "forward to a foreign core only");
   // Control steps waiting for room go first: a message may not overtake them.
   bool waiting = overflow_items_ != 0 && !overflow_[core].empty();
-  CrossCoreItem item;
-  item.envelope = e;
-  item.payload = std::move(p);
-  item.control = std::move(after);
-  item.has_message = true;
-  if (waiting || !links->ring(config.core_id, core).push(item)) {
-    p = std::move(item.payload);
+  if (waiting || !links->ring(config.core_id, core).push_with([&](CrossCoreItem& it) {
+        it.envelope = e;
+        it.payload = std::move(p);
+        it.control = std::move(after);
+        it.has_message = true;
+      })) {
     ++counters.ring_full;
     ++stats.send_failures;
     return Unexpected{SendError::MailboxFull};
@@ -54,7 +53,7 @@ void EngineCore::post_control(uint32_t core, ControlStep step) {
   item.control = std::make_unique<ControlStep>(std::move(step));
   pending_wakes_ |= uint64_t(1) << core;
   if (overflow_.empty()) overflow_.resize(links->cores());
-  if (overflow_[core].empty() && links->ring(config.core_id, core).push(item)) {
+  if (overflow_[core].empty() && push_item(core, item)) {
     ++counters.ring_sent;
     return;
   }
@@ -62,10 +61,19 @@ void EngineCore::post_control(uint32_t core, ControlStep step) {
   ++overflow_items_;
 }
 
+bool EngineCore::push_item(uint32_t core, CrossCoreItem& item) {
+  return links->ring(config.core_id, core).push_with([&](CrossCoreItem& it) {
+    it.envelope = item.envelope;
+    it.payload = std::move(item.payload);
+    it.control = std::move(item.control);
+    it.has_message = item.has_message;
+  });
+}
+
 bool EngineCore::flush_overflow() {
   for (uint32_t core = 0; core < overflow_.size(); ++core) {
     auto& q = overflow_[core];
-    while (!q.empty() && links->ring(config.core_id, core).push(q.front())) {
+    while (!q.empty() && push_item(core, q.front())) {
       q.pop_front();
       --overflow_items_;
       ++counters.ring_sent;
@@ -81,17 +89,16 @@ bool EngineCore::drain_rings() {
     if (from == config.core_id) continue;
     total += links->ring(from, config.core_id).drain(CoreLinks::kDrainBatch, [&](CrossCoreItem& it) {
       if (it.has_message) {
-        // Backpressure end to end: a message for a live actor whose mailbox is full waits at
-        // the head of its ring (the actor is scheduled and will make room), so the ring fills
-        // and its sender hears MailboxFull. Stopped or restarting actors do not hold a ring.
-        Cell* c = resolve_any(it.envelope.destination);
-        if (c != nullptr && !c->proxy && c->mailbox.full() &&
-            (c->state == ActorState::Running || c->state == ActorState::Starting))
+        it.has_message = false;
+        if (!accept_from_ring(it)) {
+          it.has_message = true;
           return false;
-        SendResult r = route_local(it.envelope, it.payload, kNoSlot, /*keep_id=*/true);
-        if (!r) dead_letter(it.envelope, "refused on arrival from another core", /*queued=*/false);
+        }
       }
-      if (it.control) (*it.control)(*this);
+      if (it.control) {
+        (*it.control)(*this);
+        it.control.reset();
+      }
       return true;
     });
   }
@@ -99,13 +106,47 @@ bool EngineCore::drain_rings() {
   return total != 0;
 }
 
+bool EngineCore::accept_from_ring(CrossCoreItem& it) {
+  PD_ASSERT(hooks == nullptr, "a core of a MultiCoreEngine runs without simulator hooks");
+  Cell* c = resolve_any(it.envelope.destination);
+  if (c != nullptr && !c->proxy &&
+      (c->state == ActorState::Running || c->state == ActorState::Starting)) {
+    // Backpressure end to end: a message for a live actor whose mailbox is full waits at the
+    // head of its ring (the actor is scheduled and will make room), so the ring fills and its
+    // sender hears MailboxFull. Stopped or restarting actors never hold a ring up.
+    if (c->mailbox.full()) return false;
+    push_accepted(*c, it.envelope, it.payload);
+    return true;
+  }
+  SendResult r = route_local(it.envelope, it.payload, kNoSlot, /*keep_id=*/true);
+  if (!r) {
+    dead_letter(it.envelope, "refused on arrival from another core", /*queued=*/false);
+    it.payload.reset();
+  }
+  return true;
+}
+
 void EngineCore::flush_wakes() {
+  if (pending_wakes_ == 0) return;
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // our pushes before their `parked`
   while (pending_wakes_ != 0) {
     uint32_t core = uint32_t(__builtin_ctzll(pending_wakes_));
     pending_wakes_ &= pending_wakes_ - 1;
-    links->engines[core]->reactor->notify();
+    EngineCore& other = *links->engines[core];
+    if (!other.parked.load(std::memory_order_relaxed)) continue;
+    other.reactor->notify();
     ++counters.wakeups_sent;
   }
+}
+
+bool EngineCore::park_or_find_input() {
+  parked.store(true, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // `parked` before our look at the rings
+  if (links->has_input(config.core_id)) {
+    parked.store(false, std::memory_order_relaxed);
+    return true;
+  }
+  return false;
 }
 
 bool EngineCore::spin_for_input() {

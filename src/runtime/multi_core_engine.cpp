@@ -166,6 +166,14 @@ void MultiCoreEngine::shutdown() {
 void MultiCoreEngine::wait() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+  joined_ = started_;
+}
+
+bool MultiCoreEngine::loops_answer() {
+  if (!started_ || joined_) return false;
+  if (!links_->all_done()) return true;
+  wait();  // every core is done: the loops are returning, so read their state once joined
+  return false;
 }
 
 void MultiCoreEngine::run() {
@@ -174,7 +182,7 @@ void MultiCoreEngine::run() {
 }
 
 bool MultiCoreEngine::running() const {
-  return started_ && !links_->all_done();
+  return started_ && !joined_ && !links_->all_done();
 }
 
 EngineHandle MultiCoreEngine::handle() {
@@ -182,7 +190,7 @@ EngineHandle MultiCoreEngine::handle() {
 }
 
 EngineSnapshot MultiCoreEngine::snapshot() {
-  if (running()) return handle().snapshot();
+  if (loops_answer()) return handle().snapshot();
   EngineSnapshot out;
   for (auto& e : engines_) {
     EngineSnapshot s = e->snapshot();
@@ -193,7 +201,7 @@ EngineSnapshot MultiCoreEngine::snapshot() {
 }
 
 std::vector<ActorInfo> MultiCoreEngine::query(const ActorQuery& q) {
-  if (running()) return handle().query(q);
+  if (loops_answer()) return handle().query(q);
   std::vector<ActorInfo> out;
   for (auto& e : engines_)
     for (ActorInfo& i : e->query(q)) out.push_back(std::move(i));
@@ -202,10 +210,14 @@ std::vector<ActorInfo> MultiCoreEngine::query(const ActorQuery& q) {
 
 std::vector<CoreStats> MultiCoreEngine::core_stats() {
   std::vector<CoreStats> out(engines_.size());
+  bool live = loops_answer();
   for (uint32_t i = 0; i < engines_.size(); ++i) {
     EngineCore& core = engines_[i]->core();
-    if (!running() || !on_core(core, [&out, i](EngineCore& c) { out[i] = stats_of(c); }))
+    if (!live) {
       out[i] = stats_of(core);
+    } else if (!on_core(core, [&out, i](EngineCore& c) { out[i] = stats_of(c); })) {
+      out[i].core_id = i;  // that core finished meanwhile: its figures are read after wait()
+    }
   }
   return out;
 }

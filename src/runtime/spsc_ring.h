@@ -32,21 +32,23 @@ class SpscRing {
 
   uint32_t capacity() const { return mask_ + 1; }
 
-  // Producer. False (and `value` untouched) when the ring is full.
-  bool push(T& value) {
+  // Producer: `fill(slot)` writes the next item in place. False (and `fill` not called) when
+  // the ring is full.
+  template <class F>
+  bool push_with(F&& fill) {
     uint64_t tail = tail_.load(std::memory_order_relaxed);
     if (tail - head_cache_ > mask_) {
       head_cache_ = head_.load(std::memory_order_acquire);
       if (tail - head_cache_ > mask_) return false;
     }
-    slots_[tail & mask_] = std::move(value);
+    fill(slots_[tail & mask_]);
     tail_.store(tail + 1, std::memory_order_release);
     return true;
   }
 
   // Consumer: hands at most `max` items to `f` (in order, by reference: `f` moves out what it
-  // keeps) and returns how many were taken. When `f` returns false the item stays at the
-  // head, untouched, and draining stops there.
+  // keeps and leaves the slot holding nothing) and returns how many were taken. When `f`
+  // returns false the item stays at the head, untouched, and draining stops there.
   template <class F>
   uint32_t drain(uint32_t max, F&& f) {
     uint64_t head = head_.load(std::memory_order_relaxed);
@@ -60,7 +62,6 @@ class SpscRing {
     for (; i != end; ++i, ++n) {
       T& slot = slots_[i & mask_];
       if (!f(slot)) break;
-      slot = T{};
     }
     head_.store(i, std::memory_order_release);
     return n;

@@ -2,8 +2,10 @@
 //
 // Bound: `capacity` messages in all levels together; push on a full mailbox fails (the sender
 // gets SendError::MailboxFull) and changes nothing. The bound is a limit, not an allocation:
-// an empty mailbox owns no storage, rings grow by doubling as messages arrive and a large
-// ring (>= kShrinkThreshold slots) is released when it drains, so an idle actor stays small.
+// an empty mailbox owns no storage, rings grow by doubling as messages arrive, and trim()
+// releases a large ring (>= kShrinkThreshold slots) of a drained mailbox. The engine trims
+// drained mailboxes when its loop goes idle (and every so many passes), not at each drain: an
+// actor fed in bursts would otherwise regrow its ring from two slots at every burst.
 // Pop takes the most urgent level first, FIFO within a level. Single-threaded: it belongs to
 // one core.
 #pragma once
@@ -46,8 +48,7 @@ class Mailbox {
   }
   bool pop(MailboxSlot& out) {
     // The common case: normal priority only, and no large ring to release on draining.
-    if (urgent_size_ == 0 && normal_.count != 0 &&
-        (normal_.count > 1 || normal_.cap < kShrinkThreshold)) {
+    if (urgent_size_ == 0 && normal_.count != 0) {
       MailboxSlot& s = normal_.slots[normal_.head];
       out.envelope = s.envelope;
       out.payload = std::move(s.payload);
@@ -60,6 +61,12 @@ class Mailbox {
   }
   // Drops everything; returns how many messages were dropped.
   uint32_t clear();
+  // Empty and holding a large ring: trim() would release something.
+  bool trimmable() const {
+    return size_ == 0 && (normal_.cap >= kShrinkThreshold || urgent_ != nullptr);
+  }
+  // Releases the storage of an empty mailbox's large rings (and its urgent levels).
+  void trim();
   // Calls f(envelope) for each message, most urgent first, then drops them all.
   template <class F>
   uint32_t clear_each(F&& f) {

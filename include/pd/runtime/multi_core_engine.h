@@ -106,12 +106,16 @@ class MultiCoreEngine {
 
  private:
   void settle();
+  // True while the loops run and answer through their channels; once every core is done,
+  // joins them (so that their state can be read directly) and returns false.
+  bool loops_answer();
 
   std::shared_ptr<detail::CoreLinks> links_;
   std::shared_ptr<const detail::HandleRoutes> routes_;
   std::vector<std::unique_ptr<Engine>> engines_;
   std::vector<std::thread> threads_;
   bool started_ = false;
+  bool joined_ = false;
   bool pin_threads_ = false;
 };
 
