@@ -346,11 +346,18 @@ class EngineCore {
   void demonitor_from(AddrHash watcher, AddrHash target);
   void place_elsewhere(uint64_t hash, uint32_t core);
   void clear_placement(uint64_t hash, uint32_t core);
+  // An actor of this core living away from its path's home core (placed) or gone (!placed):
+  // the home core is told in batches, one control step per core per loop pass, or sooner if
+  // anything else is about to go to that core (nothing overtakes a placement).
+  void note_placement(uint64_t hash, bool placed);
+  void flush_placements(uint32_t home);
+  void flush_all_placements();
   void shutdown_all_cores();
   uint64_t ring_depth_in();
   bool spin_for_input();  // polls rings and handles for spin_before_sleep; true if any
   bool park_or_find_input();  // sets `parked`, then true (and unparked) if input is waiting
   void pending_wakes_reset() { pending_wakes_ = 0; }
+  void post_control_now(uint32_t core, ControlStep step);
   uint64_t ready_count() const { return runq_.size() + (lifo_slot_ != kNoSlot ? 1 : 0); }
 
   // --- introspection
@@ -367,10 +374,12 @@ class EngineCore {
   std::unique_ptr<Reactor> reactor;
   CoreLinks* links = nullptr;  // set when this engine is one core of a MultiCoreEngine
   CoreCounters counters;
-  // Multi-core: set while this core's loop is about to sleep or sleeping. Senders read it
-  // after a fence and notify only then (Dekker: the loop re-checks its rings after setting
-  // it), so a busy or spinning core's reactor is never touched from outside.
-  alignas(kCacheLine) std::atomic<bool> parked{false};
+  // Multi-core: 1 while this core's loop is about to sleep or sleeping. The loop sets it
+  // with an exchange and then looks at its rings once more; a sender, after its pushes, reads
+  // it with a read-modify-write and notifies only a parked core. Both sides being RMWs on this
+  // one word orders them (a fence would too, but ThreadSanitizer cannot follow fences), so a
+  // wake-up is never lost, and a busy or spinning core's reactor is never touched.
+  alignas(kCacheLine) std::atomic<uint32_t> parked{0};
   std::shared_ptr<HandleChannel> channel;
   EngineEventListener listener;
   EngineHooks* hooks = nullptr;
@@ -432,6 +441,12 @@ class EngineCore {
   std::vector<std::deque<CrossCoreItem>> overflow_;          // control steps awaiting room
   uint32_t overflow_items_ = 0;
   uint64_t pending_wakes_ = 0;  // bit per core sent to since the last flush
+  struct PlacementUpdate {
+    uint64_t hash;
+    bool placed;
+  };
+  std::vector<std::vector<PlacementUpdate>> placements_out_;  // by home core
+  uint64_t placements_pending_ = 0;                           // bit per home core
 };
 
 // Runs user code and turns escaping exceptions into ActorError::Panic.

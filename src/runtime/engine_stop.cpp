@@ -136,10 +136,7 @@ void EngineCore::remove_cell(Cell& c) {
       if (child != nullptr && child->state == ActorState::Restarting) owner.remove_cell(*child);
     });
   } else if (c.off_home) {
-    post_control(links->home_core(c.path_hash),
-                 [hash = c.path_hash, core = config.core_id](EngineCore& home) {
-                   home.clear_placement(hash, core);
-                 });
+    note_placement(c.path_hash, /*placed=*/false);
   }
   unlink_child(c);
   drop_mailbox(c, "its actor stopped for good");

@@ -15,6 +15,12 @@ inline void cpu_relax() {
 }  // namespace
 
 uint32_t EngineCore::owner_core(AddrHash a) {
+  if (a.is_path_address()) {
+    // Held here (placed here away from its home core): this core owns it, whatever the hash
+    // says. Asking the home core would send the question straight back.
+    uint32_t here = paths_.find(a.path_hash());
+    if (here != PathTable::kNotFound && !cell(here).proxy) return config.core_id;
+  }
   if (!is_local(a)) return core_of(a);
   if (a.is_path_address()) {
     uint32_t slot = paths_.find(a.path_hash());
@@ -30,6 +36,7 @@ uint32_t EngineCore::owner_core(AddrHash a) {
 SendResult EngineCore::forward(uint32_t core, Envelope& e, MessagePayload& p,
                                std::unique_ptr<ControlStep> after) {
   PD_ASSERT(core != config.core_id && core < links->cores(), "forward to a foreign core only");
+  if ((placements_pending_ >> core) & 1) flush_placements(core);
   // Control steps waiting for room go first: a message may not overtake them.
   bool waiting = overflow_items_ != 0 && !overflow_[core].empty();
   if (waiting || !links->ring(config.core_id, core).push_with([&](CrossCoreItem& it) {
@@ -38,6 +45,7 @@ SendResult EngineCore::forward(uint32_t core, Envelope& e, MessagePayload& p,
         it.control = std::move(after);
         it.has_message = true;
       })) {
+    pending_wakes_ |= uint64_t(1) << core;  // a full ring's reader must be awake to empty it
     ++counters.ring_full;
     ++stats.send_failures;
     return Unexpected{SendError::MailboxFull};
@@ -48,6 +56,36 @@ SendResult EngineCore::forward(uint32_t core, Envelope& e, MessagePayload& p,
 }
 
 void EngineCore::post_control(uint32_t core, ControlStep step) {
+  if ((placements_pending_ >> core) & 1) flush_placements(core);
+  post_control_now(core, std::move(step));
+}
+
+void EngineCore::note_placement(uint64_t hash, bool placed) {
+  uint32_t home = links->home_core(hash);
+  if (placements_out_.empty()) placements_out_.resize(links->cores());
+  placements_out_[home].push_back({hash, placed});
+  placements_pending_ |= uint64_t(1) << home;
+}
+
+void EngineCore::flush_placements(uint32_t home) {
+  placements_pending_ &= ~(uint64_t(1) << home);
+  std::vector<PlacementUpdate> updates;
+  updates.swap(placements_out_[home]);
+  post_control_now(home, [updates = std::move(updates), core = config.core_id](EngineCore& h) {
+    for (const PlacementUpdate& u : updates) {
+      if (u.placed)
+        h.place_elsewhere(u.hash, core);
+      else
+        h.clear_placement(u.hash, core);
+    }
+  });
+}
+
+void EngineCore::flush_all_placements() {
+  while (placements_pending_ != 0) flush_placements(uint32_t(__builtin_ctzll(placements_pending_)));
+}
+
+void EngineCore::post_control_now(uint32_t core, ControlStep step) {
   PD_ASSERT(core != config.core_id && core < links->cores(), "control steps go to other cores");
   CrossCoreItem item;
   item.control = std::make_unique<ControlStep>(std::move(step));
@@ -127,23 +165,20 @@ bool EngineCore::accept_from_ring(CrossCoreItem& it) {
 }
 
 void EngineCore::flush_wakes() {
-  if (pending_wakes_ == 0) return;
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // our pushes before their `parked`
   while (pending_wakes_ != 0) {
     uint32_t core = uint32_t(__builtin_ctzll(pending_wakes_));
     pending_wakes_ &= pending_wakes_ - 1;
     EngineCore& other = *links->engines[core];
-    if (!other.parked.load(std::memory_order_relaxed)) continue;
+    if (other.parked.fetch_add(0, std::memory_order_acq_rel) == 0) continue;
     other.reactor->notify();
     ++counters.wakeups_sent;
   }
 }
 
 bool EngineCore::park_or_find_input() {
-  parked.store(true, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // `parked` before our look at the rings
+  parked.exchange(1, std::memory_order_acq_rel);
   if (links->has_input(config.core_id)) {
-    parked.store(false, std::memory_order_relaxed);
+    parked.store(0, std::memory_order_relaxed);
     return true;
   }
   return false;
@@ -214,9 +249,7 @@ void EngineCore::adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_
                                            ActorError::init(why), /*remove=*/true);
       });
     } else if (links->home_core(hash) != config.core_id) {
-      post_control(links->home_core(hash), [hash, core = config.core_id](EngineCore& home) {
-        home.clear_placement(hash, core);
-      });
+      note_placement(hash, /*placed=*/false);
     }
     return;
   }
@@ -238,10 +271,8 @@ void EngineCore::adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_
   }
   if (links->home_core(hash) != config.core_id) {
     c.off_home = true;
-    if (c.remote_parent)  // (a top-level actor's home recorded it before sending it here)
-      post_control(links->home_core(hash), [hash, core = config.core_id](EngineCore& home) {
-        home.place_elsewhere(hash, core);
-      });
+    // (A top-level actor's home core recorded it before sending it here.)
+    if (c.remote_parent) note_placement(hash, /*placed=*/true);
   }
   ++stats.actors_spawned;
   ++stats.live_actors;

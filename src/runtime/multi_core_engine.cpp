@@ -124,6 +124,7 @@ void MultiCoreEngine::settle() {
     moved = false;
     for (auto& e : engines_) {
       EngineCore& core = e->core();
+      core.flush_all_placements();
       core.flush_overflow();
       moved |= core.drain_rings();
     }
