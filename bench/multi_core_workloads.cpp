@@ -144,7 +144,8 @@ class SkynetNode final : public Actor {
       ChildSpec s = spec(std::to_string(i), [child_num, child_size, self] {
         return std::make_unique<SkynetNode>(child_num, child_size, self, 0);
       });
-      s.placement = spread_ > 0 ? Placement::on_core(uint32_t(i % spread_)) : Placement::with_parent();
+      s.placement =
+          spread_ > 0 ? Placement::on_core(uint32_t(i % spread_)) : Placement::with_parent();
       auto r = ctx.spawn(std::move(s));
       if (!r) return Unexpected{ActorError::init(to_string(r.error()))};
     }
@@ -196,7 +197,8 @@ Figures pingpong_multi(uint64_t round_trips, uint32_t cores) {
   MultiCoreEngine engine(multi_config(cores));
   std::promise<void> done;
   auto player = [&done] { return std::make_unique<Player>(&done); };
-  AddrHash a = must(engine.spawn(spec("ping", player).with_placement(Placement::on_core(0))), "ping");
+  AddrHash a =
+      must(engine.spawn(spec("ping", player).with_placement(Placement::on_core(0))), "ping");
   must(engine.spawn(spec("pong", player).with_placement(Placement::on_core(1))), "pong");
   auto b = engine.core(1).lookup("/user/pong");
   if (!b) throw std::runtime_error("pingpong: pong is not on core 1");
@@ -231,12 +233,11 @@ Figures fanin_multi(uint64_t senders, uint64_t per_sender, uint32_t cores) {
   std::vector<AddrHash> tx;
   for (uint64_t i = 0; i < senders; ++i) {
     uint32_t core = 1 + uint32_t(i % (cores - 1));
-    AddrHash s = must(engine.spawn(spec("sender-" + std::to_string(i),
-                                        [rx, per_sender] {
-                                          return std::make_unique<Sender>(rx, per_sender);
-                                        })
-                                       .with_placement(Placement::on_core(core))),
-                      "sender");
+    AddrHash s = must(
+        engine.spawn(spec("sender-" + std::to_string(i),
+                          [rx, per_sender] { return std::make_unique<Sender>(rx, per_sender); })
+                         .with_placement(Placement::on_core(core))),
+        "sender");
     tx.push_back(s);
   }
   double s = run_timed(
@@ -250,12 +251,9 @@ Figures fanin_multi(uint64_t senders, uint64_t per_sender, uint32_t cores) {
   for (const CoreStats& c : engine.core_stats()) refused += c.ring_full;
   uint64_t expected = senders * (per_sender * (per_sender + 1) / 2);
   if (sum != expected) throw std::runtime_error("fanin: checksum differs (lost or duplicated)");
-  return {{"senders", num(senders)},
-          {"messages", num(total)},
-          {"seconds", num(s)},
-          {"msgs_per_s", num(double(total) / s)},
-          {"ring_full", num(refused)},
-          {"spin_us", spin_figure()}};
+  return {{"senders", num(senders)},   {"messages", num(total)},
+          {"seconds", num(s)},         {"msgs_per_s", num(double(total) / s)},
+          {"ring_full", num(refused)}, {"spin_us", spin_figure()}};
 }
 
 Figures skynet_multi(uint64_t leaves, uint32_t cores) {
@@ -268,9 +266,9 @@ Figures skynet_multi(uint64_t leaves, uint32_t cores) {
   std::promise<void> done;
   uint64_t sum = 0;
   AddrHash collector =
-      must(engine.spawn(spec("collector", [&sum, &done] {
-                          return std::make_unique<Collector>(&sum, &done);
-                        }).with_placement(Placement::on_core(0))),
+      must(engine.spawn(
+               spec("collector", [&sum, &done] { return std::make_unique<Collector>(&sum, &done); })
+                   .with_placement(Placement::on_core(0))),
            "collector");
   double s = run_timed(
       engine, done.get_future(),

@@ -45,8 +45,9 @@ class CoreLinks {
       : spin_before_sleep(spin), engines(cores, nullptr), cores_(cores) {
     rings_.reserve(size_t(cores) * cores);
     for (uint32_t i = 0; i < cores * cores; ++i)
-      rings_.push_back(i / cores == i % cores ? nullptr
-                                              : std::make_unique<SpscRing<CrossCoreItem>>(ring_capacity));
+      rings_.push_back(i / cores == i % cores
+                           ? nullptr
+                           : std::make_unique<SpscRing<CrossCoreItem>>(ring_capacity));
   }
 
   uint32_t cores() const { return cores_; }

@@ -149,28 +149,36 @@ Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec
     if (target != config.core_id) return spawn_elsewhere(parent, std::move(spec), hash, target);
   }
 
+  return admit(hash, std::move(spec), &parent, nullptr).address();
+}
+
+Cell& EngineCore::admit(uint64_t hash, ChildSpec&& spec, Cell* parent,
+                        std::unique_ptr<RemoteParent> remote_parent) {
   uint32_t slot = allocate_slot();
   Cell& c = cell(slot);
-  uint32_t incarnation = ((c.incarnation + 1) & kIncarnationMask) ? c.incarnation + 1 : 1;
-  c.incarnation = incarnation;
+  c.incarnation = ((c.incarnation + 1) & kIncarnationMask) ? c.incarnation + 1 : 1;
   c.in_use = true;
   c.path_hash = hash;
-  c.generation = make_generation(config.core_id, slot, incarnation);
+  c.generation = make_generation(config.core_id, slot, c.incarnation);
   c.mailbox.set_capacity(spec.mailbox_capacity);
   c.spec = CellSpec(std::move(spec));
   c.state = ActorState::Starting;
   paths_.insert(hash, slot);
-  link_child(parent, c);
-  ++parent.children_alive;
+  if (parent != nullptr) {
+    link_child(*parent, c);
+    ++parent->children_alive;
+  } else {
+    c.remote_parent = std::move(remote_parent);
+  }
   if (links != nullptr && links->home_core(hash) != config.core_id) {
     c.off_home = true;
-    note_placement(hash, /*placed=*/true);
+    note_placement(hash, /*placed=*/true);  // its home core forwards its path address here
   }
   ++stats.actors_spawned;
   ++stats.live_actors;
   schedule(c);  // its first turn starts it
   if (observed()) emit(EngineEvent::Kind::Spawned, c);
-  return c.address();
+  return c;
 }
 
 Cell* EngineCore::resolve_any(AddrHash a) {
@@ -650,8 +658,7 @@ std::optional<AddrHash> EngineCore::lookup(std::string_view path) const {
   if (links != nullptr) {
     // Whether an actor lives there is known to its core only: the path address reaches it.
     AddrHash path_address(p->hash(), 0);
-    if (!is_local(path_address) || placed_elsewhere_.count(p->hash()) != 0)
-      return path_address;
+    if (!is_local(path_address) || placed_elsewhere_.count(p->hash()) != 0) return path_address;
   }
   uint32_t slot = paths_.find(p->hash());
   if (slot == PathTable::kNotFound) return std::nullopt;

@@ -259,6 +259,10 @@ class EngineCore {
 
   // --- actors (engine.cpp)
   Expected<AddrHash, SpawnError> spawn(uint32_t parent, ChildSpec spec);
+  // A new actor's cell at `hash`, Starting and scheduled: linked under `parent`, or (parent
+  // null) supervised from another core through `remote_parent`.
+  Cell& admit(uint64_t hash, ChildSpec&& spec, Cell* parent,
+              std::unique_ptr<RemoteParent> remote_parent);
   SendResult route(Envelope& e, MessagePayload& p, uint32_t sender_slot);
   // Delivery on this core (route() after the placement check). `keep_id`: a message from
   // another core, whose id its sender assigned.
@@ -322,17 +326,17 @@ class EngineCore {
                      std::unique_ptr<ControlStep> after = nullptr);
   // Control steps are never refused: past a full ring they wait in order on this core.
   void post_control(uint32_t core, ControlStep step);
-  bool drain_rings();      // true if anything came in
+  bool drain_rings();                          // true if anything came in
   bool accept_from_ring(CrossCoreItem& item);  // false: leave it at the head (mailbox full)
   bool push_item(uint32_t core, CrossCoreItem& item);
-  void flush_wakes();      // one notify per core sent to since the last flush
-  bool flush_overflow();   // true if control steps still wait for room
+  void flush_wakes();     // one notify per core sent to since the last flush
+  bool flush_overflow();  // true if control steps still wait for room
   Expected<AddrHash, SpawnError> spawn_elsewhere(Cell& parent, ChildSpec spec, uint64_t hash,
                                                  uint32_t core);
   void adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_t hash);
   void report_exit_to_parent_core(Cell& c, const StopReason& reason);
-  void on_remote_child_exited(uint32_t proxy_slot, uint64_t proxy_generation,
-                              StopReason::Kind kind, std::optional<ActorError> error, bool remove);
+  void on_remote_child_exited(uint32_t proxy_slot, uint64_t proxy_generation, StopReason::Kind kind,
+                              std::optional<ActorError> error, bool remove);
   void stop_proxied_child(Cell& proxy, StopReason::Kind kind, bool drain, bool skip_on_stop);
   // On the child's core, from its parent's: the supervisor's decisions, by path.
   Cell* adopted(uint64_t hash, uint32_t parent_core, uint32_t proxy_slot);
@@ -354,7 +358,7 @@ class EngineCore {
   void flush_all_placements();
   void shutdown_all_cores();
   uint64_t ring_depth_in();
-  bool spin_for_input();  // polls rings and handles for spin_before_sleep; true if any
+  bool spin_for_input();      // polls rings and handles for spin_before_sleep; true if any
   bool park_or_find_input();  // sets `parked`, then true (and unparked) if input is waiting
   void pending_wakes_reset() { pending_wakes_ = 0; }
   void post_control_now(uint32_t core, ControlStep step);

@@ -133,9 +133,7 @@ Expected<AddrHash, SpawnError> EngineHandle::spawn(ChildSpec spec, std::string p
       AddrHash at(parent->hash(), 0);
       auto owner = call<std::optional<uint32_t>>(
           routes_->home(parent->hash()),
-          [at](detail::EngineCore& core) -> std::optional<uint32_t> {
-            return core.owner_core(at);
-          },
+          [at](detail::EngineCore& core) -> std::optional<uint32_t> { return core.owner_core(at); },
           std::nullopt, std::nullopt);
       if (!owner) return Unexpected{SpawnError::Unbound};
       channel = routes_->channels[*owner].get();

@@ -130,11 +130,12 @@ void EngineCore::remove_cell(Cell& c) {
   PD_ASSERT(c.state == ActorState::Restarting, "only a stopped incarnation can be removed");
   PD_ASSERT(c.first_child == kNoSlot, "a removed cell has no children");
   if (c.proxy) {
-    post_control(c.proxy_core, [hash = c.path_hash, core = config.core_id,
-                                 slot = c.slot](EngineCore& owner) {
-      Cell* child = owner.adopted(hash, core, slot);
-      if (child != nullptr && child->state == ActorState::Restarting) owner.remove_cell(*child);
-    });
+    post_control(c.proxy_core,
+                 [hash = c.path_hash, core = config.core_id, slot = c.slot](EngineCore& owner) {
+                   Cell* child = owner.adopted(hash, core, slot);
+                   if (child != nullptr && child->state == ActorState::Restarting)
+                     owner.remove_cell(*child);
+                 });
   } else if (c.off_home) {
     note_placement(c.path_hash, /*placed=*/false);
   }

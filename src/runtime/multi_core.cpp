@@ -125,20 +125,21 @@ bool EngineCore::drain_rings() {
   uint32_t total = 0;
   for (uint32_t from = 0; from < links->cores(); ++from) {
     if (from == config.core_id) continue;
-    total += links->ring(from, config.core_id).drain(CoreLinks::kDrainBatch, [&](CrossCoreItem& it) {
-      if (it.has_message) {
-        it.has_message = false;
-        if (!accept_from_ring(it)) {
-          it.has_message = true;
-          return false;
-        }
-      }
-      if (it.control) {
-        (*it.control)(*this);
-        it.control.reset();
-      }
-      return true;
-    });
+    total +=
+        links->ring(from, config.core_id).drain(CoreLinks::kDrainBatch, [&](CrossCoreItem& it) {
+          if (it.has_message) {
+            it.has_message = false;
+            if (!accept_from_ring(it)) {
+              it.has_message = true;
+              return false;
+            }
+          }
+          if (it.control) {
+            (*it.control)(*this);
+            it.control.reset();
+          }
+          return true;
+        });
   }
   counters.ring_received += total;
   return total != 0;
@@ -253,42 +254,19 @@ void EngineCore::adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_
     }
     return;
   }
-  uint32_t slot = allocate_slot();
-  Cell& c = cell(slot);
-  c.incarnation = ((c.incarnation + 1) & kIncarnationMask) ? c.incarnation + 1 : 1;
-  c.in_use = true;
-  c.path_hash = hash;
-  c.generation = make_generation(config.core_id, slot, c.incarnation);
-  c.mailbox.set_capacity(spec.mailbox_capacity);
-  c.spec = CellSpec(std::move(spec));
-  c.state = ActorState::Starting;
-  paths_.insert(hash, slot);
-  if (rp) {
-    c.remote_parent = std::move(rp);
-  } else {
-    link_child(cell(user_root), c);
-    ++cell(user_root).children_alive;
-  }
-  if (links->home_core(hash) != config.core_id) {
-    c.off_home = true;
-    // (A top-level actor's home core recorded it before sending it here.)
-    if (c.remote_parent) note_placement(hash, /*placed=*/true);
-  }
-  ++stats.actors_spawned;
-  ++stats.live_actors;
-  schedule(c);
-  if (observed()) emit(EngineEvent::Kind::Spawned, c);
+  Cell* parent = rp ? nullptr : &cell(user_root);
+  admit(hash, std::move(spec), parent, std::move(rp));
 }
 
 void EngineCore::report_exit_to_parent_core(Cell& c, const StopReason& reason) {
   const RemoteParent& rp = *c.remote_parent;
   std::optional<ActorError> error;
   if (reason.kind == StopReason::Kind::Error) error = reason.error;
-  post_control(rp.core, [slot = rp.proxy_slot, gen = rp.proxy_generation, kind = reason.kind,
-                         error = std::move(error),
-                         remove = c.remove_on_exit](EngineCore& parent_core) {
-    parent_core.on_remote_child_exited(slot, gen, kind, error, remove);
-  });
+  post_control(rp.core,
+               [slot = rp.proxy_slot, gen = rp.proxy_generation, kind = reason.kind,
+                error = std::move(error), remove = c.remove_on_exit](EngineCore& parent_core) {
+                 parent_core.on_remote_child_exited(slot, gen, kind, error, remove);
+               });
 }
 
 void EngineCore::on_remote_child_exited(uint32_t proxy_slot, uint64_t proxy_generation,
@@ -383,9 +361,8 @@ void EngineCore::demonitor_from(AddrHash watcher, AddrHash target) {
 void EngineCore::watch_ask(uint64_t id, AddrHash target, uint32_t asker_core) {
   uint32_t owner = owner_core(target);
   if (owner != config.core_id) {  // the request went on to where the target lives
-    post_control(owner, [id, target, asker_core](EngineCore& o) {
-      o.watch_ask(id, target, asker_core);
-    });
+    post_control(owner,
+                 [id, target, asker_core](EngineCore& o) { o.watch_ask(id, target, asker_core); });
     return;
   }
   Cell* t = resolve(target);

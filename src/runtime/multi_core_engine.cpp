@@ -132,7 +132,8 @@ void MultiCoreEngine::settle() {
   for (auto& e : engines_) e->core().pending_wakes_reset();
 }
 
-Expected<AddrHash, SpawnError> MultiCoreEngine::spawn(ChildSpec spec, std::string_view parent_path) {
+Expected<AddrHash, SpawnError> MultiCoreEngine::spawn(ChildSpec spec,
+                                                      std::string_view parent_path) {
   if (started_) return handle().spawn(std::move(spec), std::string(parent_path));
   auto parent = ActorPath::parse(parent_path);
   if (!parent) return Unexpected{SpawnError::ParentNotFound};
@@ -160,8 +161,7 @@ void MultiCoreEngine::start() {
 }
 
 void MultiCoreEngine::shutdown() {
-  for (auto& e : engines_)
-    e->core().channel->post([](EngineCore& c) { c.begin_shutdown(); });
+  for (auto& e : engines_) e->core().channel->post([](EngineCore& c) { c.begin_shutdown(); });
 }
 
 void MultiCoreEngine::wait() {

@@ -42,11 +42,12 @@ void EngineCore::restart(Cell& c) {
     c.stop_kind = StopReason::Kind::Normal;
     ++c.restart_count;
     ++cell(c.parent).children_alive;
-    post_control(c.proxy_core, [hash = c.path_hash, core = config.core_id,
-                                 slot = c.slot](EngineCore& owner) {
-      Cell* child = owner.adopted(hash, core, slot);
-      if (child != nullptr && child->state == ActorState::Restarting) owner.restart(*child);
-    });
+    post_control(c.proxy_core,
+                 [hash = c.path_hash, core = config.core_id, slot = c.slot](EngineCore& owner) {
+                   Cell* child = owner.adopted(hash, core, slot);
+                   if (child != nullptr && child->state == ActorState::Restarting)
+                     owner.restart(*child);
+                 });
     return;
   }
   uint32_t incarnation = ((c.incarnation + 1) & kIncarnationMask) ? c.incarnation + 1 : 1;

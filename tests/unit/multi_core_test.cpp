@@ -776,6 +776,8 @@ TEST(MultiCoreSupervision,
   // p fails; g (its supervisor) restarts it, and the new p spawns a new c on core 1.
   ASSERT_TRUE(book->wait_for("p:start", 2));
   ASSERT_TRUE(book->wait_for("c:start", 3));
+  // The new c can start on core 1 before p, on core 0, has logged that its spawn returned.
+  ASSERT_TRUE(book->wait_for("p:spawned:c:ok", 2));
 
   auto p = book->of("p");
   ASSERT_EQ(p.size(), 5u) << ::testing::PrintToString(p);

@@ -8,14 +8,17 @@
 // a child on another core and supervising it (docs/multicore.md says how).
 //
 // What differs across cores, by nature:
-//   - A send to an actor on another core returns Ok once the message is in the ring; if the
-//     destination then refuses it (stopped, mailbox full), it is a dead letter on that core,
-//     counted in its stats (messages_undeliverable). A full ring is SendError::MailboxFull at
-//     once: backpressure, never a silent drop.
+//   - A send to an actor on another core returns Ok once the message is in the ring. A full
+//     ring is SendError::MailboxFull at once. A message for a live actor whose mailbox is full
+//     waits at the head of the ring until the actor has made room, so a flooded actor fills
+//     its senders' rings and they hear MailboxFull: backpressure, never a silent drop. A
+//     message whose destination no longer exists when it arrives is a dead letter on that
+//     core (EngineStats::messages_undeliverable).
 //   - ctx.spawn of a child placed on another core returns the child's path address (it
 //     reaches whichever incarnation is alive); the child's incarnation address is its self().
-//   - ctx.lookup of a path placed on another core returns its path address without knowing
-//     whether an actor is alive there (an EngineHandle's lookup asks the owning core).
+//   - ctx.lookup of a path owned by another core, and EngineHandle::lookup of a path placed
+//     away from its home core, return the path address without knowing whether an actor is
+//     alive there.
 //
 // Threads: start() launches the loops; methods marked "any thread" may be called while they
 // run. Other methods are for setup before start() or inspection after wait().
