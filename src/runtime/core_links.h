@@ -68,7 +68,7 @@ class CoreLinks {
   bool all_done() const { return cores_done_.load(std::memory_order_acquire) == cores_; }
 
   const Duration spin_before_sleep;
-  static constexpr uint32_t kDrainBatch = 256;  // items taken from one ring per loop pass
+  static constexpr uint32_t kDrainBatch = 1024;  // items taken from one ring per loop pass
   std::vector<EngineCore*> engines;             // set before any loop starts
 
  private:
