@@ -69,7 +69,7 @@ class CoreLinks {
 
   const Duration spin_before_sleep;
   static constexpr uint32_t kDrainBatch = 1024;  // items taken from one ring per loop pass
-  std::vector<EngineCore*> engines;             // set before any loop starts
+  std::vector<EngineCore*> engines;              // set before any loop starts
 
  private:
   uint32_t cores_;

@@ -284,8 +284,14 @@ SendResult EngineCore::route(Envelope& e, MessagePayload& p, uint32_t sender_slo
   // Every path into a mailbox passes here: bytes always carry their length in the envelope.
   if (e.payload_len == 0 && p.is_serialized()) e.payload_len = uint32_t(p.bytes().size());
   if (links != nullptr) {
-    if (e.is_response() && !remote_asks_.empty()) remote_asks_.erase(e.correlation_id);
-    if (!is_local(e.destination)) {
+    if (e.is_response() && !remote_asks_.empty())
+      remote_asks_.erase(remote_ask_key(core_of(e.destination), e.correlation_id));
+    // A path this core holds (its actor, or the proxy of a child elsewhere) is routed from
+    // here, wherever the path's home is: messages to a child just spawned onto another core
+    // follow its spawn in the same ring.
+    bool held = e.destination.is_path_address() &&
+                paths_.find(e.destination.path_hash()) != PathTable::kNotFound;
+    if (!held && !is_local(e.destination)) {
       e.message_id = next_message_id_++;
       return forward(core_of(e.destination), e, p);
     }
@@ -520,6 +526,14 @@ void EngineCore::process_signal(Signal& s) {
   }
   Cell& c = cell(s.slot);
   if (!c.in_use || c.generation != s.generation) return;  // that incarnation is gone
+  if (c.remote_parent && c.state == ActorState::Restarting &&
+      (s.kind == Signal::Kind::Stop || s.kind == Signal::Kind::Kill)) {
+    // Its supervisor, on another core, is deciding its fate (the exit report is on its way,
+    // ahead of this in the ring): the request goes to the proxy there, so that both sides
+    // agree. Removing the cell here would leave the proxy restarting a child that is gone.
+    relay_stop_to_proxy(c, s.kind, s.remove);
+    return;
+  }
   switch (s.kind) {
     case Signal::Kind::Stop:
       if (c.state == ActorState::Restarting) {
@@ -623,7 +637,13 @@ void EngineCore::run(RunMode mode, Instant until) {
     reactor->wait_until(next);
     if (links != nullptr) parked.store(0, std::memory_order_relaxed);
   }
-  if (links != nullptr && finished()) channel->close();
+  if (links != nullptr && finished()) {
+    channel->close();
+    // Asks made through handles while this core waited for the others get their answer now.
+    std::vector<uint64_t> ids;
+    for (auto& [id, pa] : pending_asks_) ids.push_back(id);
+    for (uint64_t id : ids) complete_ask(id, Unexpected{AskError::no_response()});
+  }
   tl_running_core = outer;
 }
 

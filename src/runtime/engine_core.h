@@ -190,6 +190,7 @@ struct PendingAsk {
   AskCallback callback;
   std::function<void(AskResult)> external;
   uint64_t timer = 0;
+  uint32_t watch_core = kNoSlot;  // the core watching the target for NoResponse, if another
 };
 
 // Commands from other threads, drained by the loop. Bounded by handle_queue_capacity.
@@ -227,6 +228,7 @@ struct CoreCounters {
 // An ask from another core whose target lives here: if the target stops first, the asker's
 // core hears NoResponse.
 struct RemoteAsk {
+  uint64_t id = 0;  // the asking core's ask id
   uint32_t target_slot = kNoSlot;
   uint64_t target_generation = 0;
   uint32_t asker_core = 0;
@@ -310,10 +312,12 @@ class EngineCore {
   void restart_group(Cell& parent);
 
   // --- multi-core (multi_core.cpp): nothing here runs unless `links` is set
+  // Whether this core answers for `a` by the address alone. An address naming a core this
+  // engine does not have (or the null address) is answered here: it resolves to nothing.
   bool is_local(AddrHash a) const {
-    if (links == nullptr) return true;
+    if (links == nullptr || a.is_null()) return true;
     uint64_t g = a.generation();
-    if (g != 0) return generation_core(g) == config.core_id;
+    if (g != 0) return generation_core(g) == config.core_id || generation_core(g) >= links->cores();
     return links->home_core(a.path_hash()) == config.core_id;
   }
   uint32_t core_of(AddrHash a) const {
@@ -333,7 +337,9 @@ class EngineCore {
   bool flush_overflow();  // true if control steps still wait for room
   Expected<AddrHash, SpawnError> spawn_elsewhere(Cell& parent, ChildSpec spec, uint64_t hash,
                                                  uint32_t core);
-  void adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_t hash);
+  // On the core a new actor was placed on: under the remote parent `rp`, or (rp null) as a
+  // top-level actor under this core's /user (or /system) root.
+  void adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_t hash, bool system);
   void report_exit_to_parent_core(Cell& c, const StopReason& reason);
   void on_remote_child_exited(uint32_t proxy_slot, uint64_t proxy_generation, StopReason::Kind kind,
                               std::optional<ActorError> error, bool remove);
@@ -343,6 +349,11 @@ class EngineCore {
   // The core that has the actor at `a`, as far as this core knows: the address's core, or
   // for a path address homed here, the core its proxy or its forwarding entry names.
   uint32_t owner_core(AddrHash a);
+  void relay_stop_to_proxy(Cell& c, Signal::Kind kind, bool remove);
+  // remote_asks_ key: ask ids are per asking core, so the core is part of the key.
+  static uint64_t remote_ask_key(uint32_t asker_core, uint64_t id) {
+    return id ^ (uint64_t(asker_core) << 56);
+  }
   void watch_ask(uint64_t id, AddrHash target, uint32_t asker_core);
   void fail_ask_on(uint32_t core, uint64_t id);  // NoResponse to an ask made on `core`
   void send_down(AddrHash watcher, Down down);

@@ -142,6 +142,7 @@ void EngineCore::ask(uint32_t asker_slot, Envelope e, MessagePayload p, Duration
         [id = uint64_t(e.message_id), target = e.destination,
          asker_core = config.core_id](EngineCore& o) { o.watch_ask(id, target, asker_core); });
     sent = forward(owner, e, p, std::move(watch));
+    if (sent) pa.watch_core = owner;
   } else {
     sent = route(e, p, asker_slot);
   }
@@ -169,6 +170,13 @@ void EngineCore::complete_ask(uint64_t id, AskResult result) {
   PendingAsk pa = std::move(it->second);
   pending_asks_.erase(it);
   if (pa.timer != 0) cancel_timer(pa.timer);
+  if (pa.watch_core != kNoSlot && !result) {
+    // Timed out (or failed) here: the target's core drops its watch. (A reply or its
+    // NoResponse removed it there already; the watch may also have moved on, once.)
+    post_control(pa.watch_core, [key = remote_ask_key(config.core_id, id)](EngineCore& t) {
+      t.remote_asks_.erase(key);
+    });
+  }
   if (pa.asker_slot == kNoSlot) {
     if (pa.external) pa.external(std::move(result));
     return;
@@ -192,7 +200,7 @@ void EngineCore::fail_asks_targeting(const Cell& c) {
       ++it;
       continue;
     }
-    fail_ask_on(it->second.asker_core, it->first);
+    fail_ask_on(it->second.asker_core, it->second.id);
     it = remote_asks_.erase(it);
   }
   if (pending_asks_.empty()) return;

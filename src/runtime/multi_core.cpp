@@ -1,7 +1,7 @@
 // One core among several (MultiCoreEngine): the rings, the wake-ups, and everything that
 // crosses between cores: spawning onto another core, supervising a child there through a
 // proxy, monitors, ask watches and forwarding of path addresses placed away from home.
-// Nothing here runs for a single Engine (links == nullptr).
+// Nothing here runs for a single Engine (links == nullptr) but send_down, which serves both.
 #include "context_impl.h"
 
 namespace pd::detail {
@@ -16,21 +16,32 @@ inline void cpu_relax() {
 
 uint32_t EngineCore::owner_core(AddrHash a) {
   if (a.is_path_address()) {
-    // Held here (placed here away from its home core): this core owns it, whatever the hash
-    // says. Asking the home core would send the question straight back.
+    // Held here (an actor placed here, or the proxy of a child elsewhere): this core knows,
+    // whatever the hash says. Asking the home core would send the question straight back.
     uint32_t here = paths_.find(a.path_hash());
-    if (here != PathTable::kNotFound && !cell(here).proxy) return config.core_id;
+    if (here != PathTable::kNotFound)
+      return cell(here).proxy ? cell(here).proxy_core : config.core_id;
   }
   if (!is_local(a)) return core_of(a);
   if (a.is_path_address()) {
-    uint32_t slot = paths_.find(a.path_hash());
-    if (slot != PathTable::kNotFound && cell(slot).proxy) return cell(slot).proxy_core;
-    if (slot == PathTable::kNotFound) {
-      auto it = placed_elsewhere_.find(a.path_hash());
-      if (it != placed_elsewhere_.end()) return it->second;
-    }
+    auto it = placed_elsewhere_.find(a.path_hash());
+    if (it != placed_elsewhere_.end()) return it->second;
   }
   return config.core_id;
+}
+
+void EngineCore::relay_stop_to_proxy(Cell& c, Signal::Kind kind, bool remove) {
+  const RemoteParent& rp = *c.remote_parent;
+  post_control(rp.core, [slot = rp.proxy_slot, gen = rp.proxy_generation, kind,
+                         remove](EngineCore& parent_core) {
+    Signal s;
+    s.kind = kind;
+    s.slot = slot;
+    s.generation = gen;
+    s.reason = StopReason::Kind::Requested;
+    s.remove = remove;
+    parent_core.post_signal(std::move(s));
+  });
 }
 
 SendResult EngineCore::forward(uint32_t core, Envelope& e, MessagePayload& p,
@@ -209,8 +220,9 @@ Expected<AddrHash, SpawnError> EngineCore::spawn_elsewhere(Cell& parent, ChildSp
     // A top-level actor: it lives under that core's own root. This is its path's home core
     // (top-level spawns are routed here), which answers for the name and forwards the path.
     placed_elsewhere_[hash] = core;
-    post_control(core, [spec = std::move(spec), hash](EngineCore& owner) mutable {
-      owner.adopt(nullptr, std::move(spec), hash);
+    bool system = parent.slot == system_root;
+    post_control(core, [spec = std::move(spec), hash, system](EngineCore& owner) mutable {
+      owner.adopt(nullptr, std::move(spec), hash, system);
     });
     return AddrHash(hash, 0);
   }
@@ -231,14 +243,16 @@ Expected<AddrHash, SpawnError> EngineCore::spawn_elsewhere(Cell& parent, ChildSp
   ++parent.children_alive;
   RemoteParent rp{parent.address(), path_of(parent), config.core_id, slot, c.generation};
   post_control(core, [rp = std::move(rp), spec = std::move(spec), hash](EngineCore& owner) mutable {
-    owner.adopt(std::make_unique<RemoteParent>(std::move(rp)), std::move(spec), hash);
+    owner.adopt(std::make_unique<RemoteParent>(std::move(rp)), std::move(spec), hash, false);
   });
   return AddrHash(hash, 0);
 }
 
-void EngineCore::adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_t hash) {
+void EngineCore::adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_t hash,
+                       bool system) {
+  Cell& root = cell(system ? system_root : user_root);
   const char* refused = nullptr;
-  if (shutdown_started || shut_down)
+  if (shutdown_started || shut_down || (!rp && root.state != ActorState::Running))
     refused = "the core it was placed on is shutting down";
   else if (paths_.find(hash) != PathTable::kNotFound)
     refused = "another path hashes to the same 64 bits on the core it was placed on";
@@ -254,7 +268,7 @@ void EngineCore::adopt(std::unique_ptr<RemoteParent> rp, ChildSpec spec, uint64_
     }
     return;
   }
-  Cell* parent = rp ? nullptr : &cell(user_root);
+  Cell* parent = rp ? nullptr : &root;  // (not in the call: rp is moved from there)
   admit(hash, std::move(spec), parent, std::move(rp));
 }
 
@@ -370,7 +384,11 @@ void EngineCore::watch_ask(uint64_t id, AddrHash target, uint32_t asker_core) {
     fail_ask_on(asker_core, id);
     return;
   }
-  remote_asks_.emplace(id, RemoteAsk{t->slot, t->generation, asker_core});
+  // A request to a path whose actor is restarting waits for the next incarnation, which has
+  // no generation yet to watch: the asker's timeout covers that one.
+  if (t->state == ActorState::Restarting) return;
+  remote_asks_.emplace(remote_ask_key(asker_core, id),
+                       RemoteAsk{id, t->slot, t->generation, asker_core});
 }
 
 void EngineCore::fail_ask_on(uint32_t core, uint64_t id) {

@@ -165,13 +165,14 @@ void MultiCoreEngine::shutdown() {
 }
 
 void MultiCoreEngine::wait() {
+  std::lock_guard<std::mutex> lock(join_mu_);  // wait() may be called from several threads
   for (auto& t : threads_)
     if (t.joinable()) t.join();
-  joined_ = started_;
+  joined_.store(started_, std::memory_order_release);
 }
 
 bool MultiCoreEngine::loops_answer() {
-  if (!started_ || joined_) return false;
+  if (!started_ || joined_.load(std::memory_order_acquire)) return false;
   if (!links_->all_done()) return true;
   wait();  // every core is done: the loops are returning, so read their state once joined
   return false;
@@ -183,7 +184,7 @@ void MultiCoreEngine::run() {
 }
 
 bool MultiCoreEngine::running() const {
-  return started_ && !joined_ && !links_->all_done();
+  return started_ && !joined_.load(std::memory_order_acquire) && !links_->all_done();
 }
 
 EngineHandle MultiCoreEngine::handle() {

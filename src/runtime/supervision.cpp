@@ -148,7 +148,9 @@ void EngineCore::on_root_exited(Cell& root) {
     begin_stop(cell(system_root), StopReason::Kind::Shutdown, std::nullopt, true, false);
     return;
   }
-  // /system is last: the engine is done. Asks still waiting get NoResponse.
+  // /system is last: the engine is done. Asks still waiting get NoResponse. (If /system
+  // failed on its own, the other cores are asked to shut down too.)
+  if (links != nullptr) shutdown_all_cores();
   shut_down = true;
   std::vector<uint64_t> ids;
   for (auto& [id, pa] : pending_asks_) ids.push_back(id);

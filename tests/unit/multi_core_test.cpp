@@ -1438,3 +1438,107 @@ TEST(MultiCoreSpawn, second_child_of_a_name_living_on_other_core_is_name_taken) 
 
 }  // namespace
 }  // namespace pd::test
+
+namespace pd::test {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Defects found in review, each spec failing (or aborting, or hanging) before its fix.
+
+// An address naming a core the engine does not have (from another engine, or made up by a
+// guest) is an address with nothing alive at it, as on one core: never an assertion.
+TEST(MultiCoreBadAddress, a_send_to_an_address_naming_a_core_the_engine_lacks_is_actor_stopped) {
+  auto book = std::make_shared<Book>();
+  MultiCoreEngine engine(cores(2));
+  must_spawn(engine, on_core(reporter("a", book), 0));
+  engine.start();
+  ASSERT_TRUE(book->wait_for("a:start"));
+  AddrHash a = book->address("a");
+  AddrHash bogus(a.path_hash(), a.generation() | (uint64_t(0xff) << 56));
+  EngineHandle h = engine.handle();
+  EXPECT_EQ(result_of(h.send(bogus, Ping{1})), "ActorStopped");
+  ASSERT_EQ(result_of(h.send(a, Do{[book, bogus](ActorContext& ctx) {
+                               book->add("a:send:" + result_of(ctx.send(bogus, Ping{2})));
+                               ctx.monitor(bogus);
+                             }})),
+            "ok");
+  ASSERT_TRUE(book->wait_for("a:down-noproc"));
+  EXPECT_EQ(book->count("a:send:ActorStopped"), 1u);
+  EXPECT_EQ(book->count("a:ping:1") + book->count("a:ping:2"), 0u);
+}
+
+// Three cores: the parent on core 0, the child placed on core 2, its path homed on core 1.
+// What the parent sends the child right after spawning it follows the spawn in ring 0 -> 2.
+TEST(MultiCoreSpawn, messages_sent_right_after_spawning_onto_a_third_core_reach_the_child) {
+  auto book = std::make_shared<Book>();
+  MultiCoreEngine engine(cores(3));
+  std::string name = name_homed_on(engine, "/user/p", "c", 1);
+  Hooks parent;
+  parent.on_start = [book, name](ActorContext& ctx) -> HandlerResult {
+    auto child = ctx.spawn(on_core(reporter(name, book), 2));
+    book->add("p:spawned:" + std::string(child ? "ok" : to_string(child.error())));
+    if (child)
+      for (int i = 0; i < 3; ++i) book->add("p:send:" + result_of(ctx.send(*child, Ping{i})));
+    return {};
+  };
+  must_spawn(engine, on_core(reporter("p", book, parent), 0));
+  engine.start();
+  ASSERT_TRUE(book->wait_for(name + ":ping:2"));
+  EXPECT_EQ(book->of(name), (std::vector<std::string>{name + ":start", name + ":ping:0",
+                                                      name + ":ping:1", name + ":ping:2"}));
+  EXPECT_EQ(book->count("p:send:ok"), 3u);
+  EXPECT_EQ(engine.snapshot().stats.messages_undeliverable, 0u);
+}
+
+// A top-level actor of /system placed on another core lives under that core's /system.
+TEST(MultiCoreSpawn, a_system_actor_placed_on_another_core_lives_under_its_system_root) {
+  auto book = std::make_shared<Book>();
+  MultiCoreEngine engine(cores(2));
+  std::string name = name_homed_on(engine, "/system", "s", 0);
+  must_spawn(engine, on_core(reporter(name, book), 1), "/system");
+  engine.start();
+  ASSERT_TRUE(book->wait_for(name + ":start"));
+  auto at = actors_at(engine, "/system/" + name);
+  ASSERT_EQ(at.size(), 1u);
+  EXPECT_EQ(at[0].core_id, 1u);
+  EXPECT_TRUE(actors_at(engine, "/user/" + name).empty());
+}
+
+// A child on another core is stopped from outside while it waits, crashed, for its
+// supervisor's decision (held open here by a OneForAll sibling whose stop the test holds on
+// the parent's core). Both sides must agree that it is gone: the engine then shuts down.
+TEST(MultiCoreSupervision, stopping_a_remote_child_awaiting_its_restart_removes_it_on_both_cores) {
+  auto book = std::make_shared<Book>();
+  MultiCoreEngine engine(cores(2));
+  Gate gate;
+  Hooks sibling;
+  sibling.on_stop = [book, passage = gate.passage()](ActorContext&, const StopReason&) {
+    book->add("s:holding");
+    passage.wait();
+  };
+  Hooks parent;
+  parent.on_start = spawning(
+      "p", book, {on_core(reporter("s", book, sibling), 0), on_core(reporter("c", book), 1)});
+  must_spawn(engine,
+             on_core(reporter("p", book, parent), 0).with_strategy(SupervisionStrategy::OneForAll));
+  engine.start();
+  ASSERT_TRUE(book->wait_for("s:start"));
+  ASSERT_TRUE(book->wait_for("c:start"));
+  EngineHandle h = engine.handle();
+  AddrHash c = book->address("c");
+
+  ASSERT_EQ(result_of(h.send(c, Crash{})), "ok");
+  ASSERT_TRUE(book->wait_for("s:holding"));  // core 0 is held inside the group restart
+  ASSERT_TRUE(book->wait_for("c:stop:Error(Handler(crash))"));
+  // Core 1 takes the stop now: c is Restarting there, its fate not yet decided on core 0.
+  EXPECT_EQ(result_of(h.stop_actor(AddrHash(c.path_hash(), 0))), "ok");
+  gate.open();
+  ASSERT_TRUE(eventually([&] { return actors_at(engine, "/user/p/c").empty(); }))
+      << "the stopped child was never removed";
+  engine.shutdown();
+  engine.wait();  // hung before the fix: the parent's proxy waited for a child that was gone
+  EXPECT_EQ(book->count("p:stop:Shutdown"), 1u);
+}
+
+}  // namespace
+}  // namespace pd::test

@@ -4,7 +4,7 @@
 // gets SendError::MailboxFull) and changes nothing. The bound is a limit, not an allocation:
 // an empty mailbox owns no storage, rings grow by doubling as messages arrive, and trim()
 // releases a large ring (>= kShrinkThreshold slots) of a drained mailbox. The engine trims
-// drained mailboxes when its loop goes idle (and every so many passes), not at each drain: an
+// drained mailboxes when its loop goes idle (or once 1024 wait), not at each drain: an
 // actor fed in bursts would otherwise regrow its ring from two slots at every burst.
 // Pop takes the most urgent level first, FIFO within a level. Single-threaded: it belongs to
 // one core.

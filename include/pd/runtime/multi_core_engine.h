@@ -24,7 +24,9 @@
 // run. Other methods are for setup before start() or inspection after wait().
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -48,13 +50,13 @@ struct MultiCoreConfig {
   // An idle core polls its rings this long before it sleeps (lower latency for more CPU). Off
   // by default: an idle engine uses no CPU.
   Duration spin_before_sleep = Duration::zero();
-  // Every core's engine is configured from this (core_id and name are set per core).
+  // Every core's engine is configured from this (core_id is set per core).
   EngineConfig engine;
 };
 
 inline constexpr uint32_t kMaxCores = 64;
 
-// One core's figures (CoreStats for the whole engine are these summed).
+// One core's figures.
 struct CoreStats {
   uint32_t core_id = 0;
   EngineStats engine;
@@ -64,7 +66,7 @@ struct CoreStats {
   uint64_t ring_depth = 0;       // items waiting in the rings into this core
   uint64_t run_queue_depth = 0;  // actors ready to run
   uint64_t busy_ns = 0;          // time spent running turns (reactor stamps)
-  uint64_t wakeups_sent = 0;     // notifications to other cores (at most one per batch)
+  uint64_t wakeups_sent = 0;     // notifications to parked cores (at most one per 16 turns)
 };
 
 class MultiCoreEngine {
@@ -118,7 +120,8 @@ class MultiCoreEngine {
   std::vector<std::unique_ptr<Engine>> engines_;
   std::vector<std::thread> threads_;
   bool started_ = false;
-  bool joined_ = false;
+  std::atomic<bool> joined_{false};
+  std::mutex join_mu_;
   bool pin_threads_ = false;
 };
 
