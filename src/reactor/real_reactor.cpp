@@ -113,7 +113,8 @@ void RealReactor::wait_until(Instant deadline) {
     ssize_t n = read(event_fd_, &count, sizeof count);
     (void)n;  // EAGAIN is fine: another read drained it
   }
-  notified_.store(false, std::memory_order_relaxed);
+  // notified_ is not cleared here: a notify() that came after ppoll returned would be lost.
+  // One that woke this sleep makes the next wait_until return at once (a spurious wake).
 }
 
 void RealReactor::notify() {

@@ -635,7 +635,7 @@ void EngineCore::run(RunMode mode, Instant until) {
     }
     if (links != nullptr && park_or_find_input()) continue;
     reactor->wait_until(next);
-    if (links != nullptr) parked.store(0, std::memory_order_relaxed);
+    if (links != nullptr) parked.exchange(0, std::memory_order_acq_rel);
   }
   if (links != nullptr && finished()) {
     channel->close();

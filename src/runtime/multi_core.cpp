@@ -190,7 +190,7 @@ void EngineCore::flush_wakes() {
 bool EngineCore::park_or_find_input() {
   parked.exchange(1, std::memory_order_acq_rel);
   if (links->has_input(config.core_id)) {
-    parked.store(0, std::memory_order_relaxed);
+    parked.exchange(0, std::memory_order_acq_rel);
     return true;
   }
   return false;
