@@ -43,6 +43,31 @@ inline uint64_t rss_bytes() {
   return resident * uint64_t(sysconf(_SC_PAGESIZE));
 }
 
+// fanin's sender: pushes `count` Items at `to`, at most `burst` per turn; on MailboxFull the
+// rest waits for its next turn (a Go it sends itself).
+struct Item {
+  uint64_t value;
+};
+struct Go {};
+
+class FaninSender final : public Actor {
+ public:
+  FaninSender(AddrHash to, uint64_t count, int burst) : to_(to), left_(count), burst_(burst) {}
+  HandlerResult on_message(ActorContext& ctx, const Envelope&, MessagePayload&) override {
+    for (int i = 0; i < burst_ && left_ > 0; ++i) {
+      if (!ctx.send(to_, Item{left_})) break;
+      --left_;
+    }
+    if (left_ > 0) (void)ctx.send(ctx.self(), Go{});
+    return {};
+  }
+
+ private:
+  AddrHash to_;
+  uint64_t left_;
+  int burst_;
+};
+
 // A benchmark fails loudly: no restarts at the roots.
 inline EngineConfig bench_config() {
   EngineConfig c;

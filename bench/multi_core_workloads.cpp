@@ -80,29 +80,6 @@ class Player final : public Actor {
 };
 
 // --- fanin: senders on the other cores push at one receiver on core 0.
-struct Item {
-  uint64_t value;
-};
-struct Go {};
-
-class Sender final : public Actor {
- public:
-  Sender(AddrHash to, uint64_t count) : to_(to), left_(count) {}
-  HandlerResult on_message(ActorContext& ctx, const Envelope&, MessagePayload&) override {
-    // A burst per turn; on MailboxFull (the ring is full) the rest waits for the next turn.
-    for (int i = 0; i < 256 && left_ > 0; ++i) {
-      if (!ctx.send(to_, Item{left_})) break;
-      --left_;
-    }
-    if (left_ > 0) (void)ctx.send(ctx.self(), Go{});
-    return {};
-  }
-
- private:
-  AddrHash to_;
-  uint64_t left_;
-};
-
 class Receiver final : public Actor {
  public:
   Receiver(uint64_t expected, uint64_t* sum, std::promise<void>* done)
@@ -233,11 +210,14 @@ Figures fanin_multi(uint64_t senders, uint64_t per_sender, uint32_t cores) {
   std::vector<AddrHash> tx;
   for (uint64_t i = 0; i < senders; ++i) {
     uint32_t core = 1 + uint32_t(i % (cores - 1));
-    AddrHash s = must(
-        engine.spawn(spec("sender-" + std::to_string(i),
-                          [rx, per_sender] { return std::make_unique<Sender>(rx, per_sender); })
-                         .with_placement(Placement::on_core(core))),
-        "sender");
+    AddrHash s = must(engine.spawn(spec("sender-" + std::to_string(i),
+                                        [rx, per_sender] {
+                                          // A larger burst: a full ring, not a mailbox, is what
+                                          // stops it.
+                                          return std::make_unique<FaninSender>(rx, per_sender, 256);
+                                        })
+                                       .with_placement(Placement::on_core(core))),
+                      "sender");
     tx.push_back(s);
   }
   double s = run_timed(

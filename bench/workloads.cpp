@@ -95,29 +95,6 @@ class Collector final : public Actor {
 };
 
 // --- fanin: senders push M messages each at one receiver, backing off when it is full.
-struct Item {
-  uint64_t value;
-};
-struct Go {};
-
-class Sender final : public Actor {
- public:
-  Sender(AddrHash to, uint64_t count) : to_(to), left_(count) {}
-  HandlerResult on_message(ActorContext& ctx, const Envelope&, MessagePayload&) override {
-    // A burst per turn; on MailboxFull the rest waits for this sender's next turn.
-    for (int i = 0; i < 64 && left_ > 0; ++i) {
-      if (!ctx.send(to_, Item{left_})) break;
-      --left_;
-    }
-    if (left_ > 0) (void)ctx.send(ctx.self(), Go{});
-    return {};
-  }
-
- private:
-  AddrHash to_;
-  uint64_t left_;
-};
-
 class Receiver final : public Actor {
  public:
   Receiver(uint64_t expected, uint64_t* got, Clock::time_point* done)
@@ -200,10 +177,11 @@ Figures fanin(uint64_t senders, uint64_t per_sender) {
                      "receiver");
   std::vector<AddrHash> tx;
   for (uint64_t i = 0; i < senders; ++i)
-    tx.push_back(must(
-        engine.spawn(spec("sender-" + std::to_string(i),
-                          [rx, per_sender] { return std::make_unique<Sender>(rx, per_sender); })),
-        "sender"));
+    tx.push_back(must(engine.spawn(spec("sender-" + std::to_string(i),
+                                        [rx, per_sender] {
+                                          return std::make_unique<FaninSender>(rx, per_sender, 64);
+                                        })),
+                      "sender"));
   engine.run_until_idle();
   auto t0 = Clock::now();
   for (AddrHash s : tx) (void)engine.send(s, Go{});
