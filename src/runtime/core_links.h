@@ -15,7 +15,9 @@
 #include <memory>
 #include <vector>
 
+#include "pd/core/addr.h"
 #include "pd/core/envelope.h"
+#include "pd/core/fnv.h"
 #include "pd/core/payload.h"
 #include "pd/core/time.h"
 #include "spsc_ring.h"
@@ -28,6 +30,15 @@ class EngineCore;
 // follow the last characters of a path too closely.
 inline uint32_t home_core_of(uint64_t path_hash, uint32_t cores) {
   return uint32_t(((path_hash * 0x9E3779B97F4A7C15ull) >> 32) % cores);
+}
+
+// The path whose home core takes a spawn of `name` under `parent` first. Every core has its
+// own roots, so a top-level spawn goes to the new path's home core (which places it); below
+// the roots, to the parent path's home core (which knows, or forwards to, where it lives).
+inline uint64_t spawn_routing_hash(const ActorPath& parent, std::string_view name,
+                                   bool* top_level) {
+  *top_level = parent.str() == "/user" || parent.str() == "/system";
+  return *top_level ? fnv1a64(name, fnv1a64("/", parent.hash())) : parent.hash();
 }
 
 using ControlStep = std::function<void(EngineCore&)>;

@@ -152,6 +152,15 @@ Expected<AddrHash, SpawnError> EngineCore::spawn(uint32_t parent_slot, ChildSpec
   return admit(hash, std::move(spec), &parent, nullptr).address();
 }
 
+Expected<AddrHash, SpawnError> EngineCore::spawn_under(std::string_view parent_path,
+                                                       ChildSpec spec) {
+  if (shut_down || shutdown_started) return Unexpected{SpawnError::Unbound};
+  auto parent = lookup(parent_path);
+  Cell* p = parent ? resolve(*parent) : nullptr;  // (null too when it lives on another core)
+  if (p == nullptr) return Unexpected{SpawnError::ParentNotFound};
+  return spawn(p->slot, std::move(spec));
+}
+
 Cell& EngineCore::admit(uint64_t hash, ChildSpec&& spec, Cell* parent,
                         std::unique_ptr<RemoteParent> remote_parent) {
   uint32_t slot = allocate_slot();
@@ -640,9 +649,7 @@ void EngineCore::run(RunMode mode, Instant until) {
   if (links != nullptr && finished()) {
     channel->close();
     // Asks made through handles while this core waited for the others get their answer now.
-    std::vector<uint64_t> ids;
-    for (auto& [id, pa] : pending_asks_) ids.push_back(id);
-    for (uint64_t id : ids) complete_ask(id, Unexpected{AskError::no_response()});
+    fail_pending_asks();
   }
   tl_running_core = outer;
 }

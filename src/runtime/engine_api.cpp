@@ -12,12 +12,7 @@ Engine::Engine(EngineConfig config, std::unique_ptr<Reactor> reactor)
 Engine::~Engine() = default;
 
 Expected<AddrHash, SpawnError> Engine::spawn(ChildSpec spec, std::string_view parent_path) {
-  if (core_->shut_down || core_->shutdown_started) return Unexpected{SpawnError::Unbound};
-  auto parent = core_->lookup(parent_path);
-  if (!parent) return Unexpected{SpawnError::ParentNotFound};
-  detail::Cell* p = core_->resolve(*parent);
-  if (p == nullptr) return Unexpected{SpawnError::ParentNotFound};  // (on another core)
-  return core_->spawn(p->slot, std::move(spec));
+  return core_->spawn_under(parent_path, std::move(spec));
 }
 
 SendResult Engine::send_raw(Envelope envelope, MessagePayload payload) {

@@ -261,6 +261,8 @@ class EngineCore {
 
   // --- actors (engine.cpp)
   Expected<AddrHash, SpawnError> spawn(uint32_t parent, ChildSpec spec);
+  // Under the actor at `parent_path`, which must live on this core.
+  Expected<AddrHash, SpawnError> spawn_under(std::string_view parent_path, ChildSpec spec);
   // A new actor's cell at `hash`, Starting and scheduled: linked under `parent`, or (parent
   // null) supervised from another core through `remote_parent`.
   Cell& admit(uint64_t hash, ChildSpec&& spec, Cell* parent,
@@ -425,6 +427,7 @@ class EngineCore {
   void fire_timer(uint64_t id);
   void complete_ask(uint64_t id, AskResult result);
   void fail_asks_targeting(const Cell& c);
+  void fail_pending_asks();  // every ask still waiting: NoResponse (the engine is done)
   void drain_handle_commands();
   Instant next_timer_deadline();
 

@@ -3,7 +3,6 @@
 #include <thread>
 
 #include "context_impl.h"
-#include "pd/core/fnv.h"
 
 namespace pd {
 
@@ -123,16 +122,14 @@ Expected<AddrHash, SpawnError> EngineHandle::spawn(ChildSpec spec, std::string p
   using R = Expected<AddrHash, SpawnError>;
   detail::HandleChannel* channel = channel_.get();
   if (routes_) {
-    // Each core has its own roots: a top-level actor is spawned by its path's home core
-    // (which places it). Below them, by the core the parent lives on.
     auto parent = ActorPath::parse(parent_path);
     if (!parent) return Unexpected{SpawnError::ParentNotFound};
-    if (parent->str() == "/user" || parent->str() == "/system") {
-      channel = &routes_->home(fnv1a64(spec.name, fnv1a64("/", parent->hash())));
-    } else {
+    bool top_level = false;
+    channel = &routes_->home(detail::spawn_routing_hash(*parent, spec.name, &top_level));
+    if (!top_level) {  // then on the core the parent lives on
       AddrHash at(parent->hash(), 0);
       auto owner = call<std::optional<uint32_t>>(
-          routes_->home(parent->hash()),
+          *channel,
           [at](detail::EngineCore& core) -> std::optional<uint32_t> { return core.owner_core(at); },
           std::nullopt, std::nullopt);
       if (!owner) return Unexpected{SpawnError::Unbound};
@@ -143,11 +140,7 @@ Expected<AddrHash, SpawnError> EngineHandle::spawn(ChildSpec spec, std::string p
   return call<R>(
       *channel,
       [shared, parent_path](detail::EngineCore& core) -> R {
-        if (core.shutdown_started) return Unexpected{SpawnError::Unbound};
-        auto parent = core.lookup(parent_path);
-        detail::Cell* p = parent ? core.resolve(*parent) : nullptr;
-        if (p == nullptr) return Unexpected{SpawnError::ParentNotFound};
-        return core.spawn(p->slot, std::move(*shared));
+        return core.spawn_under(parent_path, std::move(*shared));
       },
       R(Unexpected{SpawnError::Unbound}), R(Unexpected{SpawnError::Unbound}));
 }
@@ -195,11 +188,7 @@ EngineSnapshot EngineHandle::snapshot() {
         EngineSnapshot{}, EngineSnapshot{});
   };
   if (!routes_) return one(*channel_);
-  for (const auto& ch : routes_->channels) {
-    EngineSnapshot s = one(*ch);
-    out.stats += s.stats;
-    for (ActorInfo& i : s.actors) out.actors.push_back(std::move(i));
-  }
+  for (const auto& ch : routes_->channels) out += one(*ch);
   return out;
 }
 

@@ -194,6 +194,12 @@ void EngineCore::complete_ask(uint64_t id, AskResult result) {
     begin_stop(asker, StopReason::Kind::Normal, std::nullopt, false, false);
 }
 
+void EngineCore::fail_pending_asks() {
+  std::vector<uint64_t> ids;  // (completing an ask may run a callback that asks again)
+  for (auto& [id, pa] : pending_asks_) ids.push_back(id);
+  for (uint64_t id : ids) complete_ask(id, Unexpected{AskError::no_response()});
+}
+
 void EngineCore::fail_asks_targeting(const Cell& c) {
   for (auto it = remote_asks_.begin(); it != remote_asks_.end();) {
     if (it->second.target_slot != c.slot || it->second.target_generation != c.generation) {

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "context_impl.h"
-#include "pd/core/fnv.h"
 
 namespace pd {
 
@@ -137,14 +136,11 @@ Expected<AddrHash, SpawnError> MultiCoreEngine::spawn(ChildSpec spec,
   if (started_) return handle().spawn(std::move(spec), std::string(parent_path));
   auto parent = ActorPath::parse(parent_path);
   if (!parent) return Unexpected{SpawnError::ParentNotFound};
-  bool root = parent->str() == "/user" || parent->str() == "/system";
-  uint64_t key = root ? fnv1a64(spec.name, fnv1a64("/", parent->hash())) : parent->hash();
+  bool top_level = false;
+  uint64_t key = detail::spawn_routing_hash(*parent, spec.name, &top_level);
   EngineCore* core = &engines_[links_->home_core(key)]->core();
-  if (!root) core = &engines_[core->owner_core(AddrHash(parent->hash(), 0))]->core();
-  auto found = core->lookup(parent->str());
-  detail::Cell* p = found ? core->resolve(*found) : nullptr;
-  if (p == nullptr) return Unexpected{SpawnError::ParentNotFound};
-  auto r = core->spawn(p->slot, std::move(spec));
+  if (!top_level) core = &engines_[core->owner_core(AddrHash(parent->hash(), 0))]->core();
+  auto r = core->spawn_under(parent->str(), std::move(spec));
   settle();
   return r;
 }
@@ -194,11 +190,7 @@ EngineHandle MultiCoreEngine::handle() {
 EngineSnapshot MultiCoreEngine::snapshot() {
   if (loops_answer()) return handle().snapshot();
   EngineSnapshot out;
-  for (auto& e : engines_) {
-    EngineSnapshot s = e->snapshot();
-    out.stats += s.stats;
-    for (ActorInfo& i : s.actors) out.actors.push_back(std::move(i));
-  }
+  for (auto& e : engines_) out += e->snapshot();
   return out;
 }
 

@@ -152,9 +152,7 @@ void EngineCore::on_root_exited(Cell& root) {
   // failed on its own, the other cores are asked to shut down too.)
   if (links != nullptr) shutdown_all_cores();
   shut_down = true;
-  std::vector<uint64_t> ids;
-  for (auto& [id, pa] : pending_asks_) ids.push_back(id);
-  for (uint64_t id : ids) complete_ask(id, Unexpected{AskError::no_response()});
+  fail_pending_asks();
   if (links == nullptr) {
     channel->close();
   } else if (links->core_done()) {

@@ -72,6 +72,13 @@ struct EngineStats {
 struct EngineSnapshot {
   std::vector<ActorInfo> actors;
   EngineStats stats;
+
+  // Adds another engine's (a MultiCoreEngine's cores).
+  EngineSnapshot& operator+=(EngineSnapshot&& o) {
+    stats += o.stats;
+    for (ActorInfo& i : o.actors) actors.push_back(std::move(i));
+    return *this;
+  }
 };
 
 struct ActorQuery {
