@@ -1,5 +1,6 @@
 #include "aot_glue.h"
 
+#include <algorithm>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -147,6 +148,8 @@ typedef struct pd_aot_host {
   u32 (*send)(void* user, u32 env_ptr, u32 env_len, u32 payload_ptr, u32 payload_len, int* trapped);
   u64 (*now_micros)(void* user, int* trapped);
   void (*log)(void* user, u32 level, u32 msg_ptr, u32 msg_len, int* trapped);
+  void (*call_function)(void* user, u32 import_index, const uint64_t* args, uint64_t* results,
+                        int* trapped);
 } pd_aot_host;
 
 typedef struct pd_aot_ctx {
@@ -244,12 +247,15 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
     return "";
   };
   std::vector<Declared> imports, exports;
-  for (const WasmImport& i : info.imports) {
+  std::vector<size_t> import_index;  // of imports[i] in info.imports
+  for (size_t k = 0; k < info.imports.size(); ++k) {
+    const WasmImport& i = info.imports[k];
     if (i.type.kind != WasmExternKind::Func) continue;
     std::string c_name = "Z_" + mangle(i.module) + "Z_" + mangle(i.name);
     std::string l = declaration(c_name);
     if (l.empty()) return Unexpected{"the wasm2c header does not declare " + c_name};
     imports.push_back({i.module, i.name, l});
+    import_index.push_back(k);
   }
   for (const WasmExport& e : info.exports) {
     if (e.type.kind != WasmExternKind::Func && e.type.kind != WasmExternKind::Global) continue;
@@ -284,12 +290,13 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
       "} pd_aot_instance;\n_Static_assert(offsetof(pd_aot_instance, module) == "
       "sizeof(pd_aot_frames), \"PD_AOT_FRAMES(instance) must find the frames\");\n";
 
-  // Imports: the guest ABI's functions call the host; any other import traps (the host
-  // refuses to instantiate such a module before it could be called).
+  // Imports: the guest ABI's functions call the host's own entries; any other function goes
+  // through call_function by its position (the host binds it, or refuses to instantiate).
   const std::string send_line = "u32 Z_envZ_pd_send(struct Z_env_instance_t*, u32, u32, u32, u32);";
   const std::string now_line = "u64 Z_envZ_pd_now_micros(struct Z_env_instance_t*);";
   const std::string log_line = "void Z_envZ_pd_log(struct Z_env_instance_t*, u32, u32, u32);";
-  for (const Declared& d : imports) {
+  for (size_t n = 0; n < imports.size(); ++n) {
+    const Declared& d = imports[n];
     if (d.line == send_line) {
       out += kAbiImports;
       continue;
@@ -308,8 +315,31 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
     for (size_t i = 0; i < p->params.size(); ++i)
       out += (i ? ", " : "") + p->params[i] + " p" + std::to_string(i);
     out += ") {\n";
-    for (size_t i = 0; i < p->params.size(); ++i) out += "  (void)p" + std::to_string(i) + ";\n";
-    out += "  pd_aot_trap(WASM_RT_TRAP_UNREACHABLE);\n}\n";
+    const WasmFuncType& t = info.imports[import_index[n]].type.func;
+    if (!numbers_only(t) || p->params.size() != t.params.size() + 1)
+      return Unexpected{"the import " + c_string(d.module) + "." + c_string(d.name) + " " +
+                        to_string(t) + " does not take and return numbers only"};
+    out += "  uint64_t args[" + std::to_string(std::max<size_t>(1, t.params.size())) +
+           "], results[" + std::to_string(std::max<size_t>(1, t.results.size())) +
+           "];\n  int trapped = 0;\n  (void)args;\n";
+    for (size_t i = 0; i < t.params.size(); ++i)
+      out += "  args[" + std::to_string(i) +
+             "] = " + to_bits(t.params[i], "p" + std::to_string(i + 1)) + ";\n";
+    out += "  PD_AOT_ENTER_HOST(p0);\n  p0->ctx.host->call_function(p0->ctx.user, " +
+           std::to_string(import_index[n]) +
+           "u, args, results, &trapped);\n  PD_AOT_LEAVE_HOST(p0, trapped);\n";
+    if (t.results.size() == 1) {
+      out += "  return " + from_bits(t.results[0], "results[0]") + ";\n";
+    } else if (t.results.size() > 1) {
+      std::string letters;
+      for (WasmValType v : t.results) letters += multi_letter(v);
+      out += "  " + p->return_type + " r;\n";
+      for (size_t i = 0; i < t.results.size(); ++i)
+        out += "  r." + std::string(1, letters[i]) + std::to_string(i) + " = " +
+               from_bits(t.results[i], "results[" + std::to_string(i) + "]") + ";\n";
+      out += "  return r;\n";
+    }
+    out += "}\n";
   }
 
   // Exports: a thunk per function the host can call; the memory and the fuel global.

@@ -131,8 +131,12 @@ std::string trap_message(int code) {
 
 class AotInstance final : public WasmInstance {
  public:
-  AotInstance(std::shared_ptr<const AotModule> module, WasmImports imports, WasmLimits limits)
-      : module_(std::move(module)), imports_(std::move(imports)), limits_(limits) {
+  AotInstance(std::shared_ptr<const AotModule> module, WasmImports imports,
+              std::vector<detail::ImportBinding> bindings, WasmLimits limits)
+      : module_(std::move(module)),
+        imports_(std::move(imports)),
+        bindings_(std::move(bindings)),
+        limits_(limits) {
     size_t size = module_->library()->entries().instance_size();
     storage_.reset(static_cast<std::byte*>(std::aligned_alloc(64, (size + 63) / 64 * 64)));
   }
@@ -141,7 +145,8 @@ class AotInstance final : public WasmInstance {
   }
 
   Expected<void, WasmError> instantiate() {
-    static const detail::AotHostTable table = {&host_send, &host_now_micros, &host_log};
+    static const detail::AotHostTable table = {&host_send, &host_now_micros, &host_log,
+                                               &host_call_function};
     int code = entries().instantiate(storage_.get(), &table, this, limits_.max_memory_pages,
                                      limits_.max_table_elements, limits_.max_call_depth);
     // As on the interpreter: the trap's own message (fuel is not told apart while the start
@@ -265,8 +270,44 @@ class AotInstance final : public WasmInstance {
     *trapped = 1;
   }
 
+  static void host_call_function(void* user, uint32_t import_index, const uint64_t* args,
+                                 uint64_t* results, int* trapped) {
+    auto* self = static_cast<AotInstance*>(user);
+    auto r = self->call_function(import_index, args, results);
+    if (r) return;
+    self->host_trap_ = r.error();
+    *trapped = 1;
+  }
+  Expected<void, std::string> call_function(uint32_t import_index, const uint64_t* args,
+                                            uint64_t* results) {
+    const WasmImport& import = module_->imports()[import_index];
+    const detail::ImportBinding& b = bindings_[import_index];
+    // The glue calls the ABI's functions directly; only a mistyped one could land here, and
+    // such a module was refused at instantiation.
+    if (b.is_abi) return Unexpected{"import " + to_string(import) + " is not a host function"};
+    const WasmHostFunction& f = imports_.functions[b.host_function];
+    constexpr size_t kInline = 16;
+    WasmVal in_inline[kInline], out_inline[kInline];
+    std::vector<WasmVal> in_big, out_big;
+    std::span<WasmVal> in(in_inline, std::min(kInline, f.type.params.size()));
+    std::span<WasmVal> out(out_inline, std::min(kInline, f.type.results.size()));
+    if (f.type.params.size() > kInline) {
+      in_big.resize(f.type.params.size());
+      in = in_big;
+    }
+    if (f.type.results.size() > kInline) {
+      out_big.resize(f.type.results.size());
+      out = out_big;
+    }
+    for (size_t i = 0; i < in.size(); ++i) in[i] = WasmVal::from_bits(f.type.params[i], args[i]);
+    if (auto r = detail::call_host_function(f, in, out); !r) return r;
+    for (size_t i = 0; i < out.size(); ++i) results[i] = out[i].bits();
+    return {};
+  }
+
   std::shared_ptr<const AotModule> module_;
   WasmImports imports_;
+  std::vector<detail::ImportBinding> bindings_;  // one per import, in import order
   WasmLimits limits_;
   std::unique_ptr<std::byte, Free> storage_;  // the glue's pd_aot_instance
   bool instantiated_ = false;
@@ -316,9 +357,10 @@ class AotHost final : public WasmHost {
                                               info.table_initial_elements, limits);
         !ok)
       return Unexpected{ok.error()};
-    auto resolved = detail::resolve_guest_imports(*aot, imports);
+    auto resolved = detail::resolve_imports(*aot, imports);
     if (!resolved) return Unexpected{resolved.error()};
-    auto instance = std::make_unique<AotInstance>(std::move(aot), std::move(imports), limits);
+    auto instance = std::make_unique<AotInstance>(std::move(aot), std::move(imports),
+                                                  std::move(resolved).value(), limits);
     if (auto ok = instance->instantiate(); !ok) return Unexpected{ok.error()};
     return std::unique_ptr<WasmInstance>(std::move(instance));
   }

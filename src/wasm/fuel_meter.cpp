@@ -336,8 +336,7 @@ class ShallowTeardown {
         for (wabt::Catch& handler : try_expr.catches) pending.push_back(std::move(handler.exprs));
         break;
       }
-      default:
-        break;
+      default: break;
     }
   }
 

@@ -22,11 +22,26 @@ enum class GuestFunction : uint8_t { PdSend, PdNowMicros, PdLog };
 const char* guest_function_name(GuestFunction f);  // "pd_send", ...
 const WasmFuncType& guest_function_type(GuestFunction f);
 
-// The ABI function behind each import of `module`, in import order. An Instantiation error
-// naming the first import that is not an ABI function (module.field and its type), has the
-// wrong type, or has no callback in `imports`.
-Expected<std::vector<GuestFunction>, WasmError> resolve_guest_imports(const WasmModule& module,
-                                                                      const WasmImports& imports);
+// What one import of a module is bound to: a function of the guest ABI, or
+// WasmImports::functions[host_function].
+struct ImportBinding {
+  bool is_abi = true;
+  GuestFunction abi = GuestFunction::PdSend;
+  size_t host_function = 0;
+};
+
+// The binding of each import of `module`, in import order. An Instantiation error naming the
+// first import that is neither an ABI function nor a host function of `imports` (module.field
+// and its type), has the wrong type, or has no callback.
+Expected<std::vector<ImportBinding>, WasmError> resolve_imports(const WasmModule& module,
+                                                                const WasmImports& imports);
+
+// Runs a host function (`args` of its parameter types, `results` sized to its results). An
+// error - the callback's, a result of the wrong type, an exception - is the message the guest
+// traps with, naming the function.
+Expected<void, std::string> call_host_function(const WasmHostFunction& f,
+                                               std::span<const WasmVal> args,
+                                               std::span<WasmVal> results);
 
 // [ptr, ptr + len) as a span of `memory`, or nothing when any byte of it is outside.
 std::optional<std::span<const uint8_t>> guest_range(std::span<const uint8_t> memory, uint32_t ptr,

@@ -162,6 +162,37 @@ wi::HostFunction host_function(detail::GuestFunction f,
   return {};
 }
 
+// The engine-side function behind an import bound to WasmImports::functions[index].
+wi::HostFunction host_function(size_t index, std::shared_ptr<const WasmImports> imports) {
+  return
+      [imports, index](const wi::Val* args, wi::Val* results, wi::MemoryView, std::string* trap) {
+        const WasmHostFunction& f = imports->functions[index];
+        constexpr size_t kInline = 16;
+        WasmVal in_inline[kInline], out_inline[kInline];
+        std::vector<WasmVal> in_big, out_big;
+        std::span<WasmVal> in(in_inline, std::min(kInline, f.type.params.size()));
+        std::span<WasmVal> out(out_inline, std::min(kInline, f.type.results.size()));
+        if (f.type.params.size() > kInline) {
+          in_big.resize(f.type.params.size());
+          in = in_big;
+        }
+        if (f.type.results.size() > kInline) {
+          out_big.resize(f.type.results.size());
+          out = out_big;
+        }
+        for (size_t i = 0; i < in.size(); ++i)
+          in[i] = WasmVal::from_bits(f.type.params[i], args[i].bits);
+        auto r = detail::call_host_function(f, in, out);
+        if (!r) {
+          *trap = r.error();
+          return false;
+        }
+        for (size_t i = 0; i < out.size(); ++i)
+          results[i] = {to_bridge(out[i].type()), out[i].bits()};
+        return true;
+      };
+}
+
 class InterpInstance final : public WasmInstance {
  public:
   InterpInstance(std::shared_ptr<const InterpModule> module,
@@ -262,13 +293,14 @@ class InterpHost final : public WasmHost {
         !ok) {
       return Unexpected{ok.error()};
     }
-    auto resolved = detail::resolve_guest_imports(*interp, imports);
+    auto resolved = detail::resolve_imports(*interp, imports);
     if (!resolved) return Unexpected{resolved.error()};
 
     auto shared_imports = std::make_shared<const WasmImports>(std::move(imports));
     std::vector<wi::HostFunction> functions;
-    for (detail::GuestFunction f : resolved.value()) {
-      functions.push_back(host_function(f, shared_imports));
+    for (const detail::ImportBinding& b : resolved.value()) {
+      functions.push_back(b.is_abi ? host_function(b.abi, shared_imports)
+                                   : host_function(b.host_function, shared_imports));
     }
     const wi::Limits engine_limits{limits.max_memory_pages, limits.max_call_depth,
                                    limits.max_table_elements};

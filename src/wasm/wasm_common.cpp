@@ -385,33 +385,94 @@ auto run_callback(GuestFunction f, Fn&& fn) -> Expected<decltype(fn()), std::str
 
 }  // namespace
 
-Expected<std::vector<GuestFunction>, WasmError> resolve_guest_imports(const WasmModule& module,
-                                                                      const WasmImports& imports) {
-  std::vector<GuestFunction> resolved;
+Expected<std::vector<ImportBinding>, WasmError> resolve_imports(const WasmModule& module,
+                                                                const WasmImports& imports) {
+  std::vector<ImportBinding> bindings;
   for (const WasmImport& import : module.imports()) {
-    const GuestFunction* match = nullptr;
+    const GuestFunction* abi = nullptr;
     for (const GuestFunction& f : kGuestFunctions) {
-      if (import.module == "env" && import.name == guest_function_name(f)) match = &f;
+      if (import.module == "env" && import.name == guest_function_name(f)) abi = &f;
     }
-    if (match == nullptr) {
-      return Unexpected{WasmError::instantiation("unknown import " + to_string(import) +
-                                                 ": the guest ABI provides only " +
-                                                 guest_abi_summary())};
+    if (abi != nullptr) {
+      const WasmFuncType& expected = guest_function_type(*abi);
+      if (import.type.kind != WasmExternKind::Func || import.type.func != expected) {
+        return Unexpected{WasmError::instantiation(
+            "import " + to_string(import) + " has the wrong type: the guest ABI defines env." +
+            guest_function_name(*abi) + " " + to_string(expected))};
+      }
+      if (!has_callback(imports, *abi)) {
+        return Unexpected{WasmError::instantiation(
+            "the module imports env." + std::string(guest_function_name(*abi)) +
+            " but WasmImports::" + guest_function_name(*abi) + " is empty")};
+      }
+      bindings.push_back({true, *abi, 0});
+      continue;
     }
-    const WasmFuncType& expected = guest_function_type(*match);
-    if (import.type.kind != WasmExternKind::Func || import.type.func != expected) {
+    const WasmHostFunction* host = nullptr;
+    size_t index = 0;
+    for (size_t i = 0; i < imports.functions.size() && host == nullptr; ++i) {
+      const WasmHostFunction& f = imports.functions[i];
+      if (f.module == import.module && f.name == import.name) {
+        host = &f;
+        index = i;
+      }
+    }
+    if (host == nullptr) {
+      std::string offered;
+      for (const WasmHostFunction& f : imports.functions)
+        offered += ", " + f.module + "." + f.name + " " + to_string(f.type);
       return Unexpected{WasmError::instantiation(
-          "import " + to_string(import) + " has the wrong type: the guest ABI defines env." +
-          guest_function_name(*match) + " " + to_string(expected))};
+          "unknown import " + to_string(import) + ": the guest ABI provides only " +
+          guest_abi_summary() + (offered.empty() ? "" : "; the host adds") +
+          (offered.empty() ? "" : offered.substr(1)))};
     }
-    if (!has_callback(imports, *match)) {
+    if (import.type.kind != WasmExternKind::Func || import.type.func != host->type) {
       return Unexpected{WasmError::instantiation(
-          "the module imports env." + std::string(guest_function_name(*match)) +
-          " but WasmImports::" + guest_function_name(*match) + " is empty")};
+          "import " + to_string(import) + " has the wrong type: the host defines " + host->module +
+          "." + host->name + " " + to_string(host->type))};
     }
-    resolved.push_back(*match);
+    for (WasmValType t : host->type.params)
+      if (t == WasmValType::V128 || t == WasmValType::FuncRef || t == WasmValType::ExternRef)
+        return Unexpected{WasmError::instantiation("host function " + host->module + "." +
+                                                   host->name + " " + to_string(host->type) +
+                                                   ": host functions take numbers only")};
+    for (WasmValType t : host->type.results)
+      if (t == WasmValType::V128 || t == WasmValType::FuncRef || t == WasmValType::ExternRef)
+        return Unexpected{WasmError::instantiation("host function " + host->module + "." +
+                                                   host->name + " " + to_string(host->type) +
+                                                   ": host functions return numbers only")};
+    if (!host->call) {
+      return Unexpected{WasmError::instantiation("the module imports " + host->module + "." +
+                                                 host->name + " but its WasmHostFunction::call " +
+                                                 "is empty")};
+    }
+    bindings.push_back({false, GuestFunction::PdSend, index});
   }
-  return resolved;
+  return bindings;
+}
+
+Expected<void, std::string> call_host_function(const WasmHostFunction& f,
+                                               std::span<const WasmVal> args,
+                                               std::span<WasmVal> results) {
+  std::string why;
+  try {
+    if (auto r = f.call(args, results); !r) {
+      why = r.error();
+    } else {
+      for (size_t i = 0; i < results.size(); ++i) {
+        if (results[i].type() != f.type.results[i])
+          return Unexpected{"host function " + f.module + "." + f.name + " returned a " +
+                            to_string(results[i].type()) + " as result " + std::to_string(i) +
+                            " of " + to_string(f.type)};
+      }
+      return {};
+    }
+  } catch (const std::exception& e) {
+    why = std::string("threw: ") + e.what();
+  } catch (...) {
+    why = "threw an exception that is not a std::exception";
+  }
+  return Unexpected{"host function " + f.module + "." + f.name + " failed: " + why};
 }
 
 std::optional<std::span<const uint8_t>> guest_range(std::span<const uint8_t> memory, uint32_t ptr,

@@ -476,6 +476,128 @@ TEST_P(WasmHostTest, an_imported_function_without_a_callback_fails_instantiation
   EXPECT_NE(e.message.find("WasmImports::pd_log is empty"), std::string::npos) << e.message;
 }
 
+// Host functions beyond the guest ABI (WasmImports::functions)
+
+constexpr const char* kHostFunctionGuest = R"((module
+  (import "spectest" "mix" (func $mix (param i32 i64 f32 f64) (result f64 i32)))
+  (import "spectest" "tick" (func $tick))
+  (func (export "run") (param i32 i64 f32 f64) (result f64 i32)
+    (call $tick)
+    (call $mix (local.get 0) (local.get 1) (local.get 2) (local.get 3)))))";
+
+pd::WasmHostFunction mix_function(std::vector<WasmVal>* seen) {
+  using T = WasmValType;
+  return {"spectest",
+          "mix",
+          {{T::I32, T::I64, T::F32, T::F64}, {T::F64, T::I32}},
+          [seen](std::span<const WasmVal> args,
+                 std::span<WasmVal> results) -> pd::Expected<void, std::string> {
+            seen->assign(args.begin(), args.end());
+            results[0] = WasmVal::f64(args[3].as_f64() * 2);
+            results[1] = WasmVal::i32(args[0].as_i32() + 1);
+            return {};
+          }};
+}
+
+pd::WasmHostFunction tick_function(int* ticks) {
+  return {"spectest", "tick", {}, [ticks](std::span<const WasmVal>, std::span<WasmVal>) {
+            ++*ticks;
+            return pd::Expected<void, std::string>{};
+          }};
+}
+
+TEST_P(WasmHostTest, host_functions_receive_every_number_type_and_their_results_reach_the_guest) {
+  std::vector<WasmVal> seen;
+  int ticks = 0;
+  WasmImports imports;
+  imports.functions = {mix_function(&seen), tick_function(&ticks)};
+  auto inst = instantiate_wat(*host, kHostFunctionGuest, std::move(imports));
+  ASSERT_TRUE(inst);
+  auto r = inst->call("run", {WasmVal::i32(-7), WasmVal::i64(int64_t{1} << 40), WasmVal::f32(1.5f),
+                              WasmVal::f64(-0.25)});
+  ASSERT_TRUE(r) << pd::to_string(r.error());
+  EXPECT_EQ(ticks, 1);
+  EXPECT_EQ(seen, (std::vector<WasmVal>{WasmVal::i32(-7), WasmVal::i64(int64_t{1} << 40),
+                                        WasmVal::f32(1.5f), WasmVal::f64(-0.25)}));
+  EXPECT_EQ(r.value(), (std::vector<WasmVal>{WasmVal::f64(-0.5), WasmVal::i32(-6)}));
+}
+
+TEST_P(WasmHostTest,
+       a_host_function_that_fails_traps_the_guest_naming_it_and_the_instance_goes_on) {
+  std::vector<WasmVal> seen;
+  int ticks = 0;
+  int mode = 0;  // 0 error, 1 throw, 2 a result of the wrong type, 3 fine
+  WasmImports imports;
+  imports.functions = {mix_function(&seen), tick_function(&ticks)};
+  auto mix = imports.functions[0].call;
+  imports.functions[0].call = [&mode, mix](
+                                  std::span<const WasmVal> args,
+                                  std::span<WasmVal> results) -> pd::Expected<void, std::string> {
+    if (mode == 0) return pd::Unexpected{std::string("no mixing today")};
+    if (mode == 1) throw std::runtime_error("boom");
+    auto r = mix(args, results);
+    if (mode == 2) results[1] = WasmVal::i64(1);
+    return r;
+  };
+  auto inst = instantiate_wat(*host, kHostFunctionGuest, std::move(imports));
+  ASSERT_TRUE(inst);
+  const std::vector<WasmVal> args = {WasmVal::i32(1), WasmVal::i64(2), WasmVal::f32(3),
+                                     WasmVal::f64(4)};
+  const std::vector<std::string> expected = {
+      "host function spectest.mix failed: no mixing today",
+      "host function spectest.mix failed: threw: boom",
+      "host function spectest.mix returned a i64 as result 1 of (func (param i32 i64 f32 f64) "
+      "(result f64 i32))"};
+  for (mode = 0; mode < 3; ++mode) {
+    WasmError e = error_of(inst->call("run", args));
+    EXPECT_EQ(e.kind, WasmError::Kind::Trap) << mode;
+    EXPECT_NE(e.message.find(expected[size_t(mode)]), std::string::npos) << e.message;
+  }
+  auto ok = inst->call("run", args);
+  ASSERT_TRUE(ok) << pd::to_string(ok.error());
+  EXPECT_EQ(ok.value(), (std::vector<WasmVal>{WasmVal::f64(8), WasmVal::i32(2)}));
+  EXPECT_EQ(ticks, 4);
+}
+
+TEST_P(WasmHostTest, a_host_function_of_another_type_or_without_a_callback_fails_instantiation) {
+  using T = WasmValType;
+  int ticks = 0;
+  std::vector<WasmVal> seen;
+  auto module = pd::test::compile_wat(*host, kHostFunctionGuest);
+  ASSERT_TRUE(module);
+
+  WasmImports mistyped;
+  mistyped.functions = {mix_function(&seen), tick_function(&ticks)};
+  mistyped.functions[1].type = {{T::I32}, {}};
+  WasmError e = error_of(host->instantiate(module, std::move(mistyped)));
+  EXPECT_EQ(e.kind, WasmError::Kind::Instantiation);
+  EXPECT_NE(e.message.find("import spectest.tick (func) has the wrong type: the host defines "
+                           "spectest.tick (func (param i32))"),
+            std::string::npos)
+      << e.message;
+
+  WasmImports missing;
+  missing.functions = {mix_function(&seen)};
+  e = error_of(host->instantiate(module, std::move(missing)));
+  EXPECT_EQ(e.kind, WasmError::Kind::Instantiation);
+  EXPECT_NE(e.message.find("unknown import spectest.tick (func)"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("the host adds spectest.mix (func (param i32 i64 f32 f64) (result f64 "
+                           "i32))"),
+            std::string::npos)
+      << e.message;
+
+  WasmImports empty;
+  empty.functions = {mix_function(&seen), tick_function(&ticks)};
+  empty.functions[0].call = nullptr;
+  e = error_of(host->instantiate(module, std::move(empty)));
+  EXPECT_EQ(e.kind, WasmError::Kind::Instantiation);
+  EXPECT_NE(e.message.find("the module imports spectest.mix but its WasmHostFunction::call is "
+                           "empty"),
+            std::string::npos)
+      << e.message;
+  EXPECT_EQ(ticks, 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Traps
 

@@ -15,9 +15,10 @@
 //   - Nothing a guest does escapes as a C++ exception or harms the host: traps, exhausted fuel,
 //     runaway recursion and memory bombs come back as WasmError values, and the host (and every
 //     other instance) keeps working.
-//   - Imports are the guest ABI and nothing else (module "env": pd_send, pd_now_micros, pd_log
-//     with the exact signatures of ARCHITECTURE.md). A module asking for anything else does not
-//     instantiate, and the error names the import and its signature.
+//   - Imports are the guest ABI (module "env": pd_send, pd_now_micros, pd_log with the exact
+//     signatures of ARCHITECTURE.md) and the host functions an embedder adds by name
+//     (WasmImports::functions). A module asking for anything else does not instantiate, and
+//     the error names the import and its signature.
 //   - Every (pointer, length) a guest passes to an import is checked against its memory before
 //     the C++ callback runs; callbacks see std::span views of guest memory, never raw pointers.
 //   - WasmLimits hold: memory and tables never grow past them, calls never nest deeper.
@@ -86,6 +87,7 @@ inline constexpr int32_t kPdSendOutOfBounds = -2;
 // becomes a Trap of the guest; it does not propagate.
 // A module that imports one of these functions needs the callback to be set (else it does not
 // instantiate); callbacks the module does not import may stay empty.
+struct WasmHostFunction;  // below, with the types it uses
 struct WasmImports {
   // env.pd_send(i32 env_ptr, i32 env_len, i32 payload_ptr, i32 payload_len) -> i32
   std::function<int32_t(std::span<const uint8_t> envelope, std::span<const uint8_t> payload)>
@@ -96,6 +98,9 @@ struct WasmImports {
   // message outside guest memory traps ("pd_log: message ... out of bounds") instead of
   // returning a code; the callback is not called.
   std::function<void(int32_t level, std::span<const uint8_t> message)> pd_log;
+  // Host functions beyond the guest ABI (e.g. the spec suite's "spectest" module), matched by
+  // module and name; an import of the guest ABI's names in "env" is always the ABI's.
+  std::vector<WasmHostFunction> functions;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -111,6 +116,21 @@ struct WasmFuncType {
 };
 // WAT spelling: "(func (param i32 i32) (result i32))", "(func)".
 std::string to_string(const WasmFuncType& t);
+
+// A function the host gives a guest by name: a module importing module.name with exactly this
+// type calls `call`, whose `args` match type.params and which writes type.results (the
+// results span has room for exactly that many, of those types). An error, a result of the
+// wrong type, or an exception traps the guest with a message naming the function; the host
+// goes on. Types are numbers only (i32, i64, f32, f64). Like the ABI callbacks, `call` must not
+// call back into the instance that called it.
+struct WasmHostFunction {
+  std::string module;
+  std::string name;
+  WasmFuncType type;
+  std::function<Expected<void, std::string>(std::span<const WasmVal> args,
+                                            std::span<WasmVal> results)>
+      call;
+};
 
 struct WasmExternType {
   WasmExternKind kind = WasmExternKind::Func;
