@@ -12,24 +12,22 @@
 
 namespace pd::detail {
 
-// Envelope with source and length fixed, or the refusal code.
-inline Expected<Envelope, int32_t> checked_plugin_envelope(ActorContext& ctx,
-                                                           const NamespacePolicy& policy,
-                                                           Envelope e, size_t payload_size) {
+// Fixes the envelope in place (source, length) and returns 0, or the refusal code.
+inline int32_t check_plugin_envelope(ActorContext& ctx, const NamespacePolicy& policy, Envelope& e,
+                                     size_t payload_size) {
   if (!policy.allowed.empty() || !policy.denied.empty()) {
     if (!policy.permits(ctx.path_of(e.destination)))
-      return Unexpected{pd_send_code(SendError::PolicyViolation)};
+      return pd_send_code(SendError::PolicyViolation);
   }
   e.payload_len = uint32_t(payload_size);
   e.source = ctx.self();  // whatever the plugin wrote there
-  return e;
+  return 0;
 }
 
-inline int32_t plugin_send(ActorContext& ctx, const NamespacePolicy& policy, const Envelope& e,
+inline int32_t plugin_send(ActorContext& ctx, const NamespacePolicy& policy, Envelope& e,
                            std::span<const uint8_t> payload) {
-  auto checked = checked_plugin_envelope(ctx, policy, e, payload.size());
-  if (!checked) return checked.error();
-  SendResult r = ctx.send_raw(*checked, MessagePayload::serialized(payload));
+  if (int32_t refused = check_plugin_envelope(ctx, policy, e, payload.size())) return refused;
+  SendResult r = ctx.send_raw(e, MessagePayload::serialized(payload));
   return r ? kPdSendOk : pd_send_code(r.error());
 }
 

@@ -78,17 +78,13 @@ Expected<void, WasmError> WasmActor::refuel() {
 }
 
 Expected<int32_t, WasmError> WasmActor::call(ActorContext& ctx, Export which,
-                                             std::initializer_list<WasmVal> args) {
-  size_t index = exports_[size_t(which)];
-  WasmVal result;
-  bool returns = config_.module->exports()[index].type.func.results.size() == 1;
+                                             std::initializer_list<int32_t> args) {
   current_ = &ctx;
-  auto r = instance_->call_export(index, std::span<const WasmVal>(args.begin(), args.size()),
-                                  std::span<WasmVal>(&result, returns ? 1 : 0));
+  auto r = instance_->call_i32(exports_[size_t(which)],
+                               std::span<const int32_t>(args.begin(), args.size()));
   current_ = nullptr;
-  last_call_fuel_ = instance_->fuel_consumed();
-  if (!r) return Unexpected{r.error()};
-  return returns && result.type() == WasmValType::I32 ? result.as_i32() : 0;
+  last_call_fuel_ = metered_ ? instance_->fuel_consumed() : 0;
+  return r;
 }
 
 int32_t WasmActor::send_from_guest(std::span<const uint8_t> envelope,
@@ -97,9 +93,9 @@ int32_t WasmActor::send_from_guest(std::span<const uint8_t> envelope,
   if (envelope.size() != Envelope::kSize) return kPdSendRefused;
   Envelope e = Envelope::read_from(envelope.data());
   if (!config_.send_to) return detail::plugin_send(*current_, config_.policy, e, payload);
-  auto checked = detail::checked_plugin_envelope(*current_, config_.policy, e, payload.size());
-  if (!checked) return checked.error();
-  return config_.send_to(*checked, payload);
+  if (int32_t refused = detail::check_plugin_envelope(*current_, config_.policy, e, payload.size()))
+    return refused;
+  return config_.send_to(e, payload);
 }
 
 WasmImports WasmActor::make_imports() {
@@ -125,6 +121,7 @@ HandlerResult WasmActor::on_start(ActorContext& ctx) {
   if (!inst)
     return Unexpected{ActorError::init("instantiation failed: " + to_string(inst.error()))};
   instance_ = std::move(inst).value();
+  metered_ = config_.module->is_metered();
   // One budget covers the whole lifecycle step: pd_abi_version, pd_actor_create and
   // pd_actor_on_start.
   if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
@@ -142,7 +139,7 @@ HandlerResult WasmActor::on_start(ActorContext& ctx) {
     state_ = *r;
   }
   if (has(Export::OnStart)) {
-    auto r = call(ctx, Export::OnStart, {WasmVal::i32(state_), WasmVal::i32(0)});
+    auto r = call(ctx, Export::OnStart, {state_, 0});
     if (!r) return Unexpected{map_error("pd_actor_on_start", r.error())};
     if (int32_t code = *r; code != 0)
       return Unexpected{ActorError::init("pd_actor_on_start returned " + std::to_string(code))};
@@ -158,7 +155,7 @@ Expected<std::pair<uint32_t, uint32_t>, ActorError> WasmActor::place_message(
     if (need > uint64_t(INT32_MAX))
       return Unexpected{ActorError::handler("a payload of " + std::to_string(payload.size()) +
                                             " bytes is larger than a wasm32 guest can address")};
-    auto r = call(ctx, Export::Alloc, {WasmVal::i32(int32_t(need))});
+    auto r = call(ctx, Export::Alloc, {int32_t(need)});
     if (!r) return Unexpected{map_error("pd_alloc", r.error())};
     base = uint32_t(*r);
     if (base == 0 || base + need > instance_->memory_size())
@@ -173,14 +170,17 @@ Expected<std::pair<uint32_t, uint32_t>, ActorError> WasmActor::place_message(
         std::to_string(config_.legacy_window_end) + ", where the guest's data begins); " +
         "export pd_alloc(i32) -> i32 from the guest to receive larger payloads")};
   }
-  uint8_t bytes[Envelope::kSize];
-  e.write_to(bytes);
-  if (auto w = instance_->memory_write(base, bytes); !w)
-    return Unexpected{map_error("writing the envelope", w.error())};
-  if (!payload.empty()) {
-    if (auto w = instance_->memory_write(base + Envelope::kSize, payload); !w)
-      return Unexpected{map_error("writing the payload", w.error())};
+  // In place: one bounds check, the envelope encoded straight into guest memory.
+  std::span<uint8_t> memory = instance_->memory_view();
+  if (base > memory.size() || need > memory.size() - base) {
+    return Unexpected{ActorError::handler("writing the message: " + std::to_string(need) +
+                                          " bytes at offset " + std::to_string(base) +
+                                          " are out of bounds of the guest's memory (" +
+                                          std::to_string(memory.size()) + " bytes)")};
   }
+  e.write_to(memory.data() + base);
+  if (!payload.empty())
+    std::memcpy(memory.data() + base + Envelope::kSize, payload.data(), payload.size());
   return std::pair<uint32_t, uint32_t>{uint32_t(base), uint32_t(base + Envelope::kSize)};
 }
 
@@ -200,9 +200,8 @@ HandlerResult WasmActor::on_message(ActorContext& ctx, const Envelope& envelope,
   if (!placed) return Unexpected{placed.error()};
   auto [env_ptr, payload_ptr] = *placed;
   auto r = call(ctx, Export::OnMessage,
-                {WasmVal::i32(state_), WasmVal::i32(0), WasmVal::i32(int32_t(env_ptr)),
-                 WasmVal::i32(bytes.empty() ? 0 : int32_t(payload_ptr)),
-                 WasmVal::i32(int32_t(bytes.size()))});
+                {state_, 0, int32_t(env_ptr), bytes.empty() ? 0 : int32_t(payload_ptr),
+                 int32_t(bytes.size())});
   if (!r) return Unexpected{map_error("pd_actor_on_message", r.error())};
   if (int32_t code = *r; code != 0)
     return Unexpected{ActorError::handler("pd_actor_on_message returned " + std::to_string(code))};
@@ -216,8 +215,7 @@ void WasmActor::on_stop(ActorContext& ctx, const StopReason& reason) {
     ctx.log(3, "pd_actor_on_stop skipped: " + to_string(f.error()));
     return;
   }
-  auto r = call(ctx, Export::OnStop,
-                {WasmVal::i32(state_), WasmVal::i32(0), WasmVal::i32(reason.abi_code())});
+  auto r = call(ctx, Export::OnStop, {state_, 0, reason.abi_code()});
   if (!r) ctx.log(3, "pd_actor_on_stop failed: " + to_string(r.error()));
 }
 

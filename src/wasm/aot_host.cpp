@@ -147,6 +147,11 @@ class AotInstance final : public WasmInstance {
   Expected<void, WasmError> instantiate() {
     static const detail::AotHostTable table = {&host_send, &host_now_micros, &host_log,
                                                &host_call_function};
+    // Both live inside the instance struct (host functions of the start function read the
+    // memory already): their addresses never change.
+    call_entry_ = entries().call;
+    memory_ = entries().memory(storage_.get());
+    fuel_ = entries().fuel(storage_.get());
     int code = entries().instantiate(storage_.get(), &table, this, limits_.max_memory_pages,
                                      limits_.max_table_elements, limits_.max_call_depth);
     // As on the interpreter: the trap's own message (fuel is not told apart while the start
@@ -156,14 +161,14 @@ class AotInstance final : public WasmInstance {
           "cannot instantiate the module: " +
           (code == detail::kAotTrapHost ? host_trap_ : trap_message(code)))};
     instantiated_ = true;
-    if (uint64_t* f = entries().fuel(storage_.get())) budget_ = *f > INT64_MAX ? 0 : *f;
+    if (fuel_) budget_ = *fuel_ > INT64_MAX ? 0 : *fuel_;
     return {};
   }
 
   const WasmModule& module() const override { return *module_; }
 
   Expected<void, WasmError> set_fuel(uint64_t fuel) override {
-    uint64_t* f = entries().fuel(storage_.get());
+    uint64_t* f = fuel_;
     if (!f)
       return Unexpected{WasmError::call(
           "module is not metered: it exports no mutable i64 global \"" +
@@ -173,13 +178,12 @@ class AotInstance final : public WasmInstance {
     return {};
   }
   uint64_t fuel_remaining() const override {
-    uint64_t* f = entries().fuel(storage_.get());
-    if (!f) return 0;
-    int64_t v = int64_t(*f);
+    if (!fuel_) return 0;
+    int64_t v = int64_t(*fuel_);
     return v < 0 ? 0 : uint64_t(v);
   }
   uint64_t fuel_consumed() const override {
-    if (!entries().fuel(storage_.get())) return 0;
+    if (!fuel_) return 0;
     uint64_t remaining = fuel_remaining();
     return remaining >= budget_ ? 0 : budget_ - remaining;
   }
@@ -223,6 +227,19 @@ class AotInstance final : public WasmInstance {
     return {};
   }
 
+  Expected<int32_t, WasmError> invoke_i32(size_t export_index,
+                                          std::span<const int32_t> args) override {
+    constexpr size_t kInline = 16;
+    uint32_t thunk = module_->thunk(export_index);
+    if (thunk == UINT32_MAX || args.size() > kInline)
+      return WasmInstance::invoke_i32(export_index, args);
+    uint64_t a[kInline], r[1] = {0};
+    for (size_t i = 0; i < args.size(); ++i) a[i] = uint32_t(args[i]);
+    int code = call_entry_(storage_.get(), thunk, a, r, limits_.max_call_depth);
+    if (code != 0) return Unexpected{failure(code)};
+    return int32_t(uint32_t(r[0]));
+  }
+
  private:
   struct Free {
     void operator()(std::byte* p) const { std::free(p); }
@@ -230,15 +247,13 @@ class AotInstance final : public WasmInstance {
   const AotEntries& entries() const { return module_->library()->entries(); }
 
   std::span<uint8_t> guest_memory() const override {
-    wasm_rt_memory_t* m = entries().memory(storage_.get());
-    if (!m || !m->data) return {};
-    return {m->data, m->size};
+    if (!memory_ || !memory_->data) return {};
+    return {memory_->data, memory_->size};
   }
 
   WasmError failure(int code) {
     std::string message = code == detail::kAotTrapHost ? host_trap_ : trap_message(code);
-    uint64_t* f = entries().fuel(storage_.get());
-    return detail::classify_trap(message, f != nullptr, f ? int64_t(*f) : 0, budget_);
+    return detail::classify_trap(message, fuel_ != nullptr, fuel_ ? int64_t(*fuel_) : 0, budget_);
   }
 
   // The host side of the imports: called by the glue with this instance as `user`.
@@ -310,6 +325,9 @@ class AotInstance final : public WasmInstance {
   std::vector<detail::ImportBinding> bindings_;  // one per import, in import order
   WasmLimits limits_;
   std::unique_ptr<std::byte, Free> storage_;  // the glue's pd_aot_instance
+  int (*call_entry_)(void*, uint32_t, const uint64_t*, uint64_t*, uint32_t) = nullptr;
+  wasm_rt_memory_t* memory_ = nullptr;  // memory 0 inside storage_, if it has one
+  uint64_t* fuel_ = nullptr;            // pd_fuel inside storage_, if metered
   bool instantiated_ = false;
   uint64_t budget_ = 0;
   std::string host_trap_;  // the message of the last host function that failed

@@ -164,7 +164,10 @@ WasmModule::WasmModule(std::vector<uint8_t> bytes, std::vector<WasmImport> impor
     bool numbers = e.type.kind == WasmExternKind::Func;
     for (WasmValType t : e.type.func.params) numbers = numbers && is_number(t);
     for (WasmValType t : e.type.func.results) numbers = numbers && is_number(t);
-    callable_.push_back(numbers ? 1 : 0);
+    bool i32s = numbers && e.type.func.results.size() <= 1;
+    for (WasmValType t : e.type.func.params) i32s = i32s && t == WasmValType::I32;
+    for (WasmValType t : e.type.func.results) i32s = i32s && t == WasmValType::I32;
+    callable_.push_back(i32s ? 2 : numbers ? 1 : 0);
   }
 }
 
@@ -287,6 +290,52 @@ Expected<void, WasmError> WasmInstance::call_export(size_t export_index,
   } guard{in_call_};
   in_call_ = true;
   return invoke_into(export_index, args, results);
+}
+
+Expected<int32_t, WasmError> WasmInstance::call_i32(size_t export_index,
+                                                    std::span<const int32_t> args) {
+  const auto exports = module().exports();
+  if (export_index >= exports.size()) {
+    return Unexpected{WasmError::call("no export at index " + std::to_string(export_index) +
+                                      " (the module has " + std::to_string(exports.size()) + ")")};
+  }
+  const WasmExport& e = exports[export_index];
+  if (in_call_) {
+    return Unexpected{WasmError::call("re-entrant call of " + quoted(e.name) +
+                                      ": a host function may not call into the instance that "
+                                      "called it")};
+  }
+  if (!module().callable_with_i32s(export_index) || args.size() != e.type.func.params.size()) {
+    return Unexpected{WasmError::call(
+        quoted(e.name) + " " + to_string(e.type) + " cannot be called with " +
+        std::to_string(args.size()) +
+        " i32 argument(s): call_i32 calls functions of i32 parameters returning one i32 or "
+        "nothing (call_export calls any other)")};
+  }
+  struct Guard {
+    bool& flag;
+    ~Guard() { flag = false; }
+  } guard{in_call_};
+  in_call_ = true;
+  return invoke_i32(export_index, args);
+}
+
+Expected<int32_t, WasmError> WasmInstance::invoke_i32(size_t export_index,
+                                                      std::span<const int32_t> args) {
+  constexpr size_t kInline = 8;
+  WasmVal inline_values[kInline];
+  std::vector<WasmVal> big;
+  std::span<WasmVal> values(inline_values, std::min(kInline, args.size()));
+  if (args.size() > kInline) {
+    big.resize(args.size());
+    values = big;
+  }
+  for (size_t i = 0; i < args.size(); ++i) values[i] = WasmVal::i32(args[i]);
+  WasmVal result = WasmVal::i32(0);
+  const size_t results = module().exports()[export_index].type.func.results.size();
+  if (auto ok = invoke_into(export_index, values, std::span<WasmVal>(&result, results)); !ok)
+    return Unexpected{ok.error()};
+  return result.as_i32();
 }
 
 Expected<void, WasmError> WasmInstance::memory_read(uint64_t offset, std::span<uint8_t> out) const {

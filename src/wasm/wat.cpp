@@ -19,6 +19,7 @@ Expected<std::vector<uint8_t>, std::string> wat_to_wasm(std::string_view wat,
       wabt::WastLexer::CreateBufferLexer(std::string(name), wat.data(), wat.size(), &errors);
   wabt::Features features;
   features.enable_tail_call();
+  features.enable_exceptions();
   wabt::WastParseOptions parse_options(features);
   std::unique_ptr<wabt::Module> module;
   if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options)))

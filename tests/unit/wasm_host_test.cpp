@@ -855,6 +855,31 @@ TEST_P(WasmHostTest, pd_send_and_pd_log_read_a_memory_the_module_does_not_export
   EXPECT_EQ(r.message, "private");
 }
 
+// A trap inside a try block leaves the call; an exception thrown by a later call must not find
+// that block's handler (its frame is gone): it is uncaught, a Trap, and the host goes on.
+TEST_P(WasmHostTest, an_exception_after_a_trap_inside_a_try_block_is_uncaught) {
+  constexpr const char* kGuest = R"((module
+    (tag $oops)
+    (func (export "trap_in_try") (result i32)
+      (try (result i32) (do (unreachable)) (catch $oops (i32.const 1))))
+    (func (export "throw") (result i32) (throw $oops))
+    (func (export "catch") (result i32)
+      (try (result i32) (do (call 1)) (catch $oops (i32.const 7))))))";
+  auto inst = instantiate_wat(*host, kGuest);
+  ASSERT_TRUE(inst);
+  WasmError trapped = error_of(inst->call("trap_in_try", {}));
+  EXPECT_EQ(trapped.kind, WasmError::Kind::Trap);
+  EXPECT_NE(trapped.message.find("unreachable"), std::string::npos) << trapped.message;
+  for (int i = 0; i < 3; ++i) {
+    WasmError uncaught = error_of(inst->call("throw", {}));
+    EXPECT_EQ(uncaught.kind, WasmError::Kind::Trap);
+    EXPECT_NE(uncaught.message.find("uncaught exception"), std::string::npos) << uncaught.message;
+  }
+  auto caught = inst->call("catch", {});
+  ASSERT_TRUE(caught) << pd::to_string(caught.error());
+  EXPECT_EQ(caught.value()[0], WasmVal::i32(7));
+}
+
 TEST_P(WasmHostTest, a_start_function_that_traps_fails_instantiation) {
   auto module = pd::test::compile_wat(*host, R"((module (func $s unreachable) (start $s)))");
   ASSERT_TRUE(module);

@@ -88,7 +88,7 @@ class WasmActor final : public Actor {
   bool has(Export e) const { return exports_[size_t(e)] != kNoExport; }
   // Calls an ABI export; its i32 result, or 0 for one that returns nothing.
   Expected<int32_t, WasmError> call(ActorContext& ctx, Export which,
-                                    std::initializer_list<WasmVal> args);
+                                    std::initializer_list<int32_t> args);
   int32_t send_from_guest(std::span<const uint8_t> envelope, std::span<const uint8_t> payload);
   ActorError map_error(const char* what, const WasmError& e) const;
   Expected<std::pair<uint32_t, uint32_t>, ActorError> place_message(
@@ -100,6 +100,7 @@ class WasmActor final : public Actor {
   int32_t state_ = 0;
   ActorContext* current_ = nullptr;  // the context of the call in progress (imports use it)
   uint64_t last_call_fuel_ = 0;
+  bool metered_ = false;  // the module exports pd_fuel
 };
 
 // A factory for ChildSpec: checks the module first (an ABI mismatch fails the spawn's start

@@ -180,6 +180,9 @@ class WasmModule {
   // True when exports()[i] is a function whose parameters and results are all numbers (what
   // WasmInstance can call), computed once.
   bool callable_with_numbers(size_t i) const { return callable_[i] != 0; }
+  // True when exports()[i] is a function of i32 parameters only that returns one i32 or
+  // nothing (what WasmInstance::call_i32 can call): the guest ABI's lifecycle functions.
+  bool callable_with_i32s(size_t i) const { return callable_[i] == 2; }
 
  protected:
   WasmModule(std::vector<uint8_t> bytes, std::vector<WasmImport> imports,
@@ -219,6 +222,17 @@ class WasmInstance {
   Expected<void, WasmError> call_export(size_t export_index, std::span<const WasmVal> args,
                                         std::span<WasmVal> results);
 
+  // The calls a host makes per message, with less work than call_export: export
+  // `export_index` must take exactly args.size() i32 parameters and return one i32 (the
+  // result) or nothing (the result is 0); a Call error otherwise, and in every case where
+  // call_export fails. No WasmVal conversions, and no allocation on the aot backend.
+  Expected<int32_t, WasmError> call_i32(size_t export_index, std::span<const int32_t> args);
+
+  // The guest's memory as it is now, for hosts that place bytes in it without a copy (bounds
+  // are theirs to check; memory_write checks them). Valid until the guest runs again (a call
+  // may grow and move its memory) or the instance is destroyed; empty without a memory.
+  std::span<uint8_t> memory_view() { return guest_memory(); }
+
   // Copies guest memory [offset, offset + out.size()) into `out`, or fails with MemoryAccess
   // naming the offset, the length and the memory size, copying nothing.
   Expected<void, WasmError> memory_read(uint64_t offset, std::span<uint8_t> out) const;
@@ -247,6 +261,10 @@ class WasmInstance {
   // default copies what invoke() returns; a backend overrides it to avoid the vector.
   virtual Expected<void, WasmError> invoke_into(size_t export_index, std::span<const WasmVal> args,
                                                 std::span<WasmVal> results);
+  // call_i32's call, its signature checked (callable_with_i32s, args.size() parameters). The
+  // default goes through invoke_into.
+  virtual Expected<int32_t, WasmError> invoke_i32(size_t export_index,
+                                                  std::span<const int32_t> args);
 
  private:
   bool in_call_ = false;  // re-entrancy guard: host callbacks must not call back in

@@ -19,7 +19,12 @@
 
 uint32_t pd_aot_shared_depth_unused; /* WABT's header declares it; nothing uses it */
 
-static _Thread_local jmp_buf* trap_target;
+/* Where a trap jumps: a __builtin_setjmp buffer (five words: a few instructions to set, no
+ * call into libc on every guest call), and the trap's code beside it. */
+static _Thread_local void** trap_target;
+static _Thread_local int trap_code;
+/* The innermost try block of the running guest (the exception-handling proposal). */
+static _Thread_local WASM_RT_UNWIND_TARGET* unwind_target;
 static _Thread_local uint32_t memory_page_limit = 65535;
 
 /* wasm_rt_memory_t.size is 32-bit: 65536 pages (4 GiB) would not fit. */
@@ -32,7 +37,8 @@ void wasm_rt_free(void) {}
 
 void wasm_rt_trap(wasm_rt_trap_t code) {
   if (trap_target == NULL) abort(); /* generated code ran outside pd_aot_guarded_call */
-  longjmp(*trap_target, (int)code);
+  trap_code = (int)code;
+  __builtin_longjmp(trap_target, 1);
 }
 
 const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
@@ -52,14 +58,23 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
 
 int pd_aot_guarded_call(void (*fn)(void*), void* arg, pd_aot_frames* frames,
                         uint32_t max_call_depth) {
-  jmp_buf here;
-  jmp_buf* outer_target = trap_target; /* a host function may call into another instance */
+  void* here[5];
+  /* A host function may call into another instance: both targets are restored after. And a
+   * guest's exception never leaves its call: a trap inside a try block would otherwise leave
+   * unwind_target pointing into a frame that is gone. */
+  void** volatile outer_target = trap_target;
+  WASM_RT_UNWIND_TARGET* volatile outer_unwind = unwind_target;
+  int code = 0;
   frames->depth = 0;
   frames->max_depth = max_call_depth;
-  trap_target = &here;
-  int code = setjmp(here);
-  if (code == 0) fn(arg);
+  trap_target = here;
+  unwind_target = NULL;
+  if (__builtin_setjmp(here) == 0)
+    fn(arg);
+  else
+    code = trap_code;
   trap_target = outer_target;
+  unwind_target = outer_unwind;
   return code;
 }
 
@@ -119,7 +134,6 @@ static pthread_mutex_t tags_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t tags_count;
 static _Thread_local uint32_t exception_tag, exception_size;
 static _Thread_local unsigned char exception_bytes[PD_AOT_EXCEPTION_BYTES_MAX];
-static _Thread_local WASM_RT_UNWIND_TARGET* unwind_target;
 
 uint32_t wasm_rt_register_tag(uint32_t size) {
   if (size > PD_AOT_EXCEPTION_BYTES_MAX) abort(); /* refused at compile time by the host */
