@@ -129,8 +129,57 @@ Expected<std::string, WasmError> AotToolchain::identity() const {
   return identity_;
 }
 
+Expected<std::string, WasmError> AotToolchain::runtime_object(const std::string& id) const {
+  // Compiled once per toolchain and kept beside the modules: it is the larger half of every
+  // module's compile otherwise. Trusted, like a module, only when its record matches exactly.
+  const std::string key = "runtime-" + hash128(id);
+  const std::string object = cache_dir_ + "/" + key + ".o";
+  const std::string meta = cache_dir_ + "/" + key + ".meta";
+  auto recorded = read_text(meta);
+  if (recorded) {
+    auto bytes = read_text(object);
+    if (bytes && *recorded == meta_text(key, *bytes)) return object;
+  }
+  static std::atomic<uint64_t> builds{0};
+  std::string work = cache_dir_ + "/" + key + ".build-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(builds.fetch_add(1));
+  std::error_code ec;
+  fs::remove(meta, ec);
+  fs::create_directories(work + "/rt", ec);
+  auto fail = [&](const std::string& what) -> Expected<std::string, WasmError> {
+    fs::remove_all(work, ec);
+    return Unexpected{WasmError::compile(what)};
+  };
+  if (ec) return fail("cannot create " + work + ": " + ec.message());
+  if (!write_file(work + "/pd_aot_runtime.c", kAotRuntimeC) ||
+      !write_file(work + "/pd_aot_runtime.h", kAotRuntimeH) ||
+      !write_file(work + "/rt/wasm-rt.h", kAotWasmRtH))
+    return fail("cannot write into " + work);
+  std::vector<std::string> cc = {options_.c_compiler};
+  for (const std::string& f : options_.c_flags) cc.push_back(f);
+  for (const char* f : {"-fPIC", "-fvisibility=hidden", "-fno-strict-aliasing", "-c"})
+    cc.push_back(f);
+  for (const std::string& f : {"-I" + work + "/rt", "-I" + work, work + "/pd_aot_runtime.c",
+                               std::string("-o"), work + "/runtime.o"})
+    cc.push_back(f);
+  if (auto r = run(cc, work + "/log.txt"); !r)
+    return fail("the C compiler failed on the aot runtime: " + r.error());
+  auto bytes = read_text(work + "/runtime.o");
+  if (!bytes) return fail("the C compiler wrote no runtime.o");
+  fs::rename(work + "/runtime.o", object, ec);
+  if (ec) return fail("cannot move the aot runtime into " + object + ": " + ec.message());
+  if (!write_file(work + "/meta", meta_text(key, *bytes))) return fail("cannot write the record");
+  fs::rename(work + "/meta", meta, ec);
+  fs::remove_all(work, ec);
+  return object;
+}
+
 Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, const ModuleInfo& info,
                                               const std::string& so_path) const {
+  auto id = identity();
+  if (!id) return Unexpected{id.error()};
+  auto runtime = runtime_object(*id);
+  if (!runtime) return Unexpected{runtime.error()};
   // A private folder per build: concurrent builds (threads, processes) never share files.
   static std::atomic<uint64_t> builds{0};
   std::string work =
@@ -143,7 +192,6 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, con
     return Unexpected{WasmError::compile(what)};
   };
   if (!write_file(work + "/module.wasm", as_chars(wasm)) ||
-      !write_file(work + "/pd_aot_runtime.c", kAotRuntimeC) ||
       !write_file(work + "/pd_aot_runtime.h", kAotRuntimeH) ||
       !fs::create_directories(work + "/rt", ec) || !write_file(work + "/rt/wasm-rt.h", kAotWasmRtH))
     return fail("cannot write into " + work);
@@ -169,7 +217,8 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, con
   // that include it (a quoted include found beside its includer restarts include_next's search).
   cc.push_back("-I" + work + "/rt");
   cc.push_back("-I" + work);
-  for (const char* f : {"/module.c", "/glue.c", "/pd_aot_runtime.c"}) cc.push_back(work + f);
+  for (const char* f : {"/module.c", "/glue.c"}) cc.push_back(work + f);
+  cc.push_back(*runtime);
   for (const std::string& f :
        {std::string("-o"), work + "/module.so", std::string("-lm"), std::string("-lpthread")})
     cc.push_back(f);

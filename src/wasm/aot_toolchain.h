@@ -30,6 +30,8 @@ class AotToolchain {
 
  private:
   Expected<std::string, WasmError> identity() const;  // compiler + wasm2c + runtime, once
+  // The runtime compiled for this toolchain (`id`): from the cache, or built now.
+  Expected<std::string, WasmError> runtime_object(const std::string& id) const;
   Expected<void, WasmError> build(std::span<const uint8_t> wasm, const ModuleInfo& info,
                                   const std::string& so_path) const;
 

@@ -413,10 +413,22 @@ bool has_callback(const WasmImports& imports, GuestFunction f) {
   return false;
 }
 
+// The message a guest traps with when the callback of `f` threw `e` (off the hot path).
+[[gnu::cold, gnu::noinline]] std::string callback_threw(GuestFunction f, std::exception_ptr e) {
+  std::string why;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    why = x.what();
+  } catch (...) {
+    why = "an exception that is not a std::exception";
+  }
+  return std::string("host function env.") + guest_function_name(f) + " threw: " + why;
+}
+
 // Runs a user callback; an exception becomes the message the guest traps with.
 template <class Fn>
 auto run_callback(GuestFunction f, Fn&& fn) -> Expected<decltype(fn()), std::string> {
-  std::string why;
   try {
     if constexpr (std::is_void_v<decltype(fn())>) {
       fn();
@@ -424,12 +436,9 @@ auto run_callback(GuestFunction f, Fn&& fn) -> Expected<decltype(fn()), std::str
     } else {
       return fn();
     }
-  } catch (const std::exception& e) {
-    why = e.what();
   } catch (...) {
-    why = "an exception that is not a std::exception";
+    return Unexpected{callback_threw(f, std::current_exception())};
   }
-  return Unexpected{std::string("host function env.") + guest_function_name(f) + " threw: " + why};
 }
 
 }  // namespace

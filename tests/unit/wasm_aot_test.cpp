@@ -110,6 +110,40 @@ TEST_F(WasmAotTest, an_entry_whose_record_is_missing_or_altered_is_rebuilt) {
   EXPECT_TRUE(fs::exists(meta));
 }
 
+// The runtime is compiled once per toolchain into the cache (runtime-<key>.o and its record)
+// and linked into every module; a corrupt one is rebuilt like a corrupt module.
+TEST_F(WasmAotTest, the_runtime_is_compiled_once_into_the_cache_and_a_corrupt_one_is_rebuilt) {
+  auto runtime_objects = [&] {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(dir_))
+      if (e.path().extension() == ".o") out.push_back(e.path());
+    return out;
+  };
+  auto answer_so = aot_compile_to_cache(wat_to_wasm(kAnswer), options_);
+  ASSERT_TRUE(answer_so);
+  auto runtime = runtime_objects();
+  ASSERT_EQ(runtime.size(), 1u);
+  EXPECT_EQ(runtime[0].filename().string().rfind("runtime-", 0), 0u) << runtime[0];
+  fs::path meta = runtime[0];
+  meta.replace_extension(".meta");
+  EXPECT_TRUE(fs::exists(meta));
+  auto before = fs::last_write_time(runtime[0]);
+  // A second module links the same object.
+  ASSERT_TRUE(aot_compile_to_cache(
+      wat_to_wasm(R"((module (func (export "seven") (result i32) (i32.const 7))))"), options_));
+  EXPECT_EQ(runtime_objects(), runtime);
+  EXPECT_EQ(fs::last_write_time(runtime[0]), before);
+  {
+    std::ofstream o(runtime[0], std::ios::binary | std::ios::trunc);
+    o << "not an object";
+  }
+  ASSERT_TRUE(aot_compile_to_cache(
+      wat_to_wasm(R"((module (func (export "eight") (result i32) (i32.const 8))))"), options_));
+  EXPECT_GT(fs::file_size(runtime[0]), 1000u);
+  fs::remove(*answer_so);  // rebuilt against the rebuilt runtime
+  EXPECT_EQ(answer(*make_aot_host(options_)), 42);
+}
+
 TEST_F(WasmAotTest, PD_CACHE_DIR_chooses_the_cache_folder_when_the_options_do_not) {
   const char* old = std::getenv("PD_CACHE_DIR");
   std::string saved = old ? old : "";
