@@ -251,6 +251,11 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
   for (size_t k = 0; k < info.imports.size(); ++k) {
     const WasmImport& i = info.imports[k];
     if (i.type.kind != WasmExternKind::Func) continue;
+    // The same module.name imported twice is one C function in wasm2c's output: define it
+    // once (the host binds both imports to the same function).
+    bool again = false;
+    for (const Declared& d : imports) again = again || (d.module == i.module && d.name == i.name);
+    if (again) continue;
     std::string c_name = "Z_" + mangle(i.module) + "Z_" + mangle(i.name);
     std::string l = declaration(c_name);
     if (l.empty()) return Unexpected{"the wasm2c header does not declare " + c_name};

@@ -93,6 +93,12 @@ Expected<void, std::string> run(const std::vector<std::string>& argv, const std:
   return Unexpected{command + " " + how + (output.empty() ? "" : ":\n" + output)};
 }
 
+// The flags every compile gets after the configurable ones (part of the toolchain's identity).
+// -fsignaling-nans: WebAssembly quiets a signalling NaN in x - 0, x * 1, ...; without it gcc
+// folds those to x and hands the signalling NaN back.
+constexpr const char* kFixedFlags[] = {"-fPIC", "-fvisibility=hidden", "-fno-strict-aliasing",
+                                       "-fsignaling-nans"};
+
 // What a cache entry records next to its shared object.
 std::string meta_text(const std::string& key, const std::string& so_bytes) {
   return "pd-aot-cache 1\nkey " + key + "\nsize " + std::to_string(so_bytes.size()) + "\nhash " +
@@ -122,6 +128,7 @@ Expected<std::string, WasmError> AotToolchain::identity() const {
   }
   fs::remove(log, ec);
   for (const std::string& f : options_.c_flags) id += f + " ";
+  for (const char* f : kFixedFlags) id += std::string(f) + " ";
   id += "\nwasm2c --enable-exceptions -n " + std::string(kAotModuleName);
   id += "\n" + hash128(std::string(kAotRuntimeC) + kAotRuntimeH + kAotWasmRtH) + "\nglue " +
         kAotGlueSourceHash;
@@ -157,8 +164,8 @@ Expected<std::string, WasmError> AotToolchain::runtime_object(const std::string&
     return fail("cannot write into " + work);
   std::vector<std::string> cc = {options_.c_compiler};
   for (const std::string& f : options_.c_flags) cc.push_back(f);
-  for (const char* f : {"-fPIC", "-fvisibility=hidden", "-fno-strict-aliasing", "-c"})
-    cc.push_back(f);
+  for (const char* f : kFixedFlags) cc.push_back(f);
+  cc.push_back("-c");
   for (const std::string& f : {"-I" + work + "/rt", "-I" + work, work + "/pd_aot_runtime.c",
                                std::string("-o"), work + "/runtime.o"})
     cc.push_back(f);
@@ -211,8 +218,8 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, con
   if (!write_file(work + "/glue.c", *glue)) return fail("cannot write " + work + "/glue.c");
   std::vector<std::string> cc = {options_.c_compiler};
   for (const std::string& f : options_.c_flags) cc.push_back(f);
-  for (const char* f : {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing"})
-    cc.push_back(f);
+  for (const char* f : kFixedFlags) cc.push_back(f);
+  cc.push_back("-shared");
   // rt/ holds our wasm-rt.h, which #include_next's WABT's: it must not sit next to the files
   // that include it (a quoted include found beside its includer restarts include_next's search).
   cc.push_back("-I" + work + "/rt");

@@ -321,7 +321,9 @@ std::shared_ptr<const Module> Module::compile(const uint8_t* data, size_t size, 
   const wabt::ReadBinaryOptions options(features(), /*log_stream=*/nullptr,
                                         /*read_debug_names=*/false,
                                         /*stop_on_first_error=*/true,
-                                        /*fail_on_custom_section_error=*/false);
+                                        // A malformed custom section (name, size) is a
+                                        // malformed module, as the spec suite requires.
+                                        /*fail_on_custom_section_error=*/true);
   const wabt::Result read =
       wi::ReadBinaryInterp("module.wasm", data, size, options, &errors, &d.desc);
   if (wabt::Failed(read)) {

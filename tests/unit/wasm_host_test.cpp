@@ -559,6 +559,47 @@ TEST_P(WasmHostTest,
   EXPECT_EQ(ticks, 4);
 }
 
+// WebAssembly arithmetic on a signalling NaN yields a quiet one; the C compiler must not fold
+// x - 0 or x * 1 into x (the spec suite's float_exprs checks this).
+TEST_P(WasmHostTest, arithmetic_on_a_signalling_nan_returns_a_quiet_nan) {
+  auto inst = instantiate_wat(*host, R"((module
+    (func (export "sub0") (param f32) (result f32) (f32.sub (local.get 0) (f32.const 0)))
+    (func (export "mul1") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 1)))))");
+  ASSERT_TRUE(inst);
+  auto f = inst->call("sub0", {WasmVal::from_bits(WasmValType::F32, 0x7fa00000)});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f.value()[0].bits() & 0x7fc00000u, 0x7fc00000u) << std::hex << f.value()[0].bits();
+  auto d = inst->call("mul1", {WasmVal::from_bits(WasmValType::F64, 0x7ff4000000000000ull)});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d.value()[0].bits() & 0x7ff8000000000000ull, 0x7ff8000000000000ull)
+      << std::hex << d.value()[0].bits();
+}
+
+// A custom section is free-form inside, but its name must be UTF-8 and its size right.
+TEST_P(WasmHostTest, a_custom_section_with_a_name_that_is_not_utf8_is_a_compile_error) {
+  const std::vector<uint8_t> wasm = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00,
+                                     0x00, 0x00, 0x03, 0x02, 0xff, 0xfe};  // custom "\xff\xfe"
+  WasmError e = error_of(host->compile(wasm));
+  EXPECT_EQ(e.kind, WasmError::Kind::Compile) << e.message;
+  const std::vector<uint8_t> fine = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                                     0x00, 0x04, 0x02, 'o',  'k',  0xff};  // junk content is fine
+  EXPECT_TRUE(host->compile(fine));
+}
+
+TEST_P(WasmHostTest, a_host_function_imported_twice_under_one_name_is_one_function) {
+  int ticks = 0;
+  WasmImports imports;
+  imports.functions = {tick_function(&ticks)};
+  auto inst = instantiate_wat(*host, R"((module
+    (import "spectest" "tick" (func $a))
+    (import "spectest" "tick" (func $b))
+    (func (export "run") (call $a) (call $b) (call $a))))",
+                              std::move(imports));
+  ASSERT_TRUE(inst);
+  ASSERT_TRUE(inst->call("run", {}));
+  EXPECT_EQ(ticks, 3);
+}
+
 TEST_P(WasmHostTest, a_host_function_of_another_type_or_without_a_callback_fails_instantiation) {
   using T = WasmValType;
   int ticks = 0;
