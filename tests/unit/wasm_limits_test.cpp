@@ -175,6 +175,40 @@ TEST_P(WasmLimitsTest, unbounded_recursion_traps_with_call_stack_exhausted_and_h
   EXPECT_EQ(other->call("one", {}).value()[0], WasmVal::i32(1));
 }
 
+// Operands held across a recursive call live in the native frame on aot: 2,000 of them make
+// each frame ~16 KiB, so 1,000 frames (within the default depth) are ~16 MiB, more than a
+// thread's stack. The native stack's floor traps first, as "call stack exhausted"; before the
+// floor, this crashed the process.
+TEST_P(WasmLimitsTest, frames_too_large_for_the_native_stack_trap_instead_of_crashing) {
+  std::string wat = R"((module (memory 1)
+    (func $f (export "f") (param $n i32) (result i64)
+      local.get $n
+      i32.eqz
+      if (result i64)
+        i64.const 0
+      else
+)";
+  for (int i = 0; i < 2000; ++i) wat += " i32.const " + std::to_string(i * 8) + " i64.load\n";
+  wat += " local.get $n i32.const 1 i32.sub call $f\n";
+  for (int i = 0; i < 2000; ++i) wat += " i64.xor\n";
+  wat += " end))";
+  auto inst = instantiate_wat(*host, wat);
+  ASSERT_TRUE(inst);
+  auto deep = inst->call("f", {WasmVal::i32(1000)});
+  if (is_aot()) {
+    WasmError e = error_of(std::move(deep));
+    EXPECT_EQ(e.kind, WasmError::Kind::Trap);
+    EXPECT_EQ(e.message, "call stack exhausted");
+  } else {  // its frames are on its own value stack, which holds them
+    ASSERT_TRUE(deep) << pd::to_string(deep.error());
+    EXPECT_EQ(deep.value()[0], WasmVal::i64(0));
+  }
+  // Shallow calls still run.
+  auto shallow = inst->call("f", {WasmVal::i32(3)});
+  ASSERT_TRUE(shallow) << pd::to_string(shallow.error());
+  EXPECT_EQ(shallow.value()[0], WasmVal::i64(0));
+}
+
 TEST_P(WasmLimitsTest, max_call_depth_counts_every_frame_exactly) {
   WasmLimits limits;
   limits.max_call_depth = 50;

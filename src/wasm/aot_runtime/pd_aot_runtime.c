@@ -56,6 +56,31 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
   return "unknown trap";
 }
 
+/* The lowest address guest frames may reach on this thread: its stack's low end plus room for
+ * one more frame and the host functions a guest calls (a quarter of the stack, at most
+ * 512 KiB). Found once per thread. */
+static _Thread_local const char* stack_floor;
+
+static const char* thread_stack_floor(void) {
+  if (stack_floor != NULL) return stack_floor;
+  pthread_attr_t attr;
+  void* low = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, &low, &size);
+    pthread_attr_destroy(&attr);
+  }
+  if (low == NULL || size == 0) {
+    /* Unknown: assume 1 MiB below here, the smallest stack a host thread should run guests on. */
+    const char* here = (const char*)__builtin_frame_address(0);
+    stack_floor = here - (1u << 20) + (256u << 10);
+    return stack_floor;
+  }
+  size_t margin = size / 4 < (512u << 10) ? size / 4 : (512u << 10);
+  stack_floor = (const char*)low + margin;
+  return stack_floor;
+}
+
 int pd_aot_guarded_call(void (*fn)(void*), void* arg, pd_aot_frames* frames,
                         uint32_t max_call_depth) {
   void* here[5];
@@ -67,6 +92,7 @@ int pd_aot_guarded_call(void (*fn)(void*), void* arg, pd_aot_frames* frames,
   int code = 0;
   frames->depth = 0;
   frames->max_depth = max_call_depth;
+  frames->stack_floor = thread_stack_floor();
   trap_target = here;
   unwind_target = NULL;
   if (__builtin_setjmp(here) == 0)

@@ -16,13 +16,38 @@
 #undef WASM_RT_MAX_CALL_STACK_DEPTH
 
 typedef struct pd_aot_frames {
-  uint32_t depth;     /* frames on the guest's stack in the current call */
-  uint32_t max_depth; /* the instance's limit */
-  uint64_t reserved;  /* keeps the struct 16 bytes, so the instance after it stays aligned */
-} pd_aot_frames;
+  uint32_t depth;          /* frames on the guest's stack in the current call */
+  uint32_t max_depth;      /* the instance's limit */
+  const char* stack_floor; /* the lowest native stack address a guest function may start at */
+} pd_aot_frames;           /* 16 bytes, so the instance after it stays aligned */
+
+/* The native stack pointer, for the guard below (one instruction where we know how). */
+#if defined(__x86_64__)
+#define PD_AOT_STACK_POINTER()                      \
+  ({                                                \
+    const char* pd_sp_;                             \
+    __asm__ volatile("mov %%rsp, %0" : "=r"(pd_sp_)); \
+    pd_sp_;                                         \
+  })
+#elif defined(__aarch64__)
+#define PD_AOT_STACK_POINTER()                    \
+  ({                                              \
+    const char* pd_sp_;                           \
+    __asm__ volatile("mov %0, sp" : "=r"(pd_sp_)); \
+    pd_sp_;                                       \
+  })
+#else
+#define PD_AOT_STACK_POINTER() ((const char*)__builtin_frame_address(0))
+#endif
 
 #define PD_AOT_FRAMES(module_instance) (((pd_aot_frames*)(void*)(module_instance)) - 1)
 #define wasm_rt_call_stack_depth (PD_AOT_FRAMES(instance)->depth)
-#define WASM_RT_MAX_CALL_STACK_DEPTH (PD_AOT_FRAMES(instance)->max_depth)
+/* Every generated function checks, on entry, ++depth > this: the instance's frame limit, or 0
+ * (an immediate "call stack exhausted") once the native stack is down to its floor. Frames the
+ * value-stack check bounds can still be large (operands held across a call live in the C
+ * frame), so the frame count alone cannot keep a guest from overflowing the thread's stack. */
+#define WASM_RT_MAX_CALL_STACK_DEPTH                                       \
+  (PD_AOT_STACK_POINTER() < PD_AOT_FRAMES(instance)->stack_floor ? 0u      \
+                                                                  : PD_AOT_FRAMES(instance)->max_depth)
 
 #endif /* PD_AOT_WASM_RT_H_ */
