@@ -209,6 +209,18 @@ TEST_P(WasmLimitsTest, frames_too_large_for_the_native_stack_trap_instead_of_cra
   EXPECT_EQ(shallow.value()[0], WasmVal::i64(0));
 }
 
+// WABT's interpreter ignored the failed frame push of a call_indirect and ran on.
+TEST_P(WasmLimitsTest, runaway_recursion_through_call_indirect_traps_with_call_stack_exhausted) {
+  auto inst = instantiate_wat(*host, R"((module
+    (type $t (func))
+    (table funcref (elem $runaway))
+    (func $runaway (export "runaway") (call_indirect (type $t) (i32.const 0)))))");
+  ASSERT_TRUE(inst);
+  WasmError e = error_of(inst->call("runaway", {}));
+  EXPECT_EQ(e.kind, WasmError::Kind::Trap);
+  EXPECT_EQ(e.message, "call stack exhausted");
+}
+
 TEST_P(WasmLimitsTest, max_call_depth_counts_every_frame_exactly) {
   WasmLimits limits;
   limits.max_call_depth = 50;
