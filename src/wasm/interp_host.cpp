@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "guest_abi.h"
+#include "indirect_call_guard.h"
 #include "module_info.h"
 #include "pd/wasm/fuel_meter.h"
 #include "pd/wasm/wasm_host.h"
@@ -272,6 +273,18 @@ class InterpHost final : public WasmHost {
       std::span<const uint8_t> wasm) const override {
     auto compiled = decode(wasm);
     if (!compiled) return Unexpected{compiled.error()};
+    // Valid as given (errors name offsets in `wasm`); what runs has its indirect calls guarded
+    // (indirect_call_guard.h). Only a module with a table can make one.
+    if (!compiled.value()->table_initial_elements().empty()) {
+      auto guarded = detail::guard_indirect_calls(wasm);
+      if (!guarded)
+        return Unexpected{
+            WasmError::compile("cannot guard the indirect calls: " + guarded.error())};
+      if (!guarded->empty()) {
+        compiled = decode(*guarded);
+        PD_ASSERT(compiled.has_value(), "a guarded valid module is valid");
+      }
+    }
     return std::shared_ptr<const WasmModule>(std::make_shared<const InterpModule>(
         std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(compiled).value()));
   }

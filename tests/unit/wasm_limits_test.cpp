@@ -221,6 +221,41 @@ TEST_P(WasmLimitsTest, runaway_recursion_through_call_indirect_traps_with_call_s
   EXPECT_EQ(e.message, "call stack exhausted");
 }
 
+// With a result to use, WABT's interpreter ran on with the callee's result missing and
+// aborted the process on an assertion; the guard (indirect_call_guard.h) stops it first.
+TEST_P(WasmLimitsTest, runaway_recursion_through_call_indirect_with_results_traps_not_aborts) {
+  auto inst = instantiate_wat(*host, R"((module
+    (type $t (func (param i32) (result i32)))
+    (table funcref (elem $runaway))
+    (func $runaway (export "runaway") (param i32) (result i32)
+      (i32.add (call_indirect (type $t) (local.get 0) (i32.const 0)) (i32.const 1)))))");
+  ASSERT_TRUE(inst);
+  WasmError e = error_of(inst->call("runaway", {WasmVal::i32(5)}));
+  EXPECT_EQ(e.kind, WasmError::Kind::Trap);
+  EXPECT_EQ(e.message, "call stack exhausted");
+}
+
+// The guard's extra call does not count: an indirect recursion reaches exactly the limit.
+TEST_P(WasmLimitsTest, indirect_recursion_reaches_exactly_max_call_depth) {
+  WasmLimits limits;
+  limits.max_call_depth = 40;
+  auto inst = instantiate_wat(*host, R"((module
+    (type $t (func (param i32) (result i32)))
+    (table funcref (elem $depth))
+    (func $depth (export "depth") (param $n i32) (result i32)
+      (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 0))
+        (else (i32.add (i32.const 1)
+          (call_indirect (type $t) (i32.sub (local.get $n) (i32.const 1)) (i32.const 0))))))))",
+                              {}, limits);
+  ASSERT_TRUE(inst);
+  auto deepest = inst->call("depth", {WasmVal::i32(39)});  // 40 frames
+  ASSERT_TRUE(deepest) << pd::to_string(deepest.error());
+  EXPECT_EQ(deepest.value()[0], WasmVal::i32(39));
+  WasmError e = error_of(inst->call("depth", {WasmVal::i32(40)}));  // 41 frames
+  EXPECT_EQ(e.kind, WasmError::Kind::Trap);
+  EXPECT_EQ(e.message, "call stack exhausted");
+}
+
 TEST_P(WasmLimitsTest, max_call_depth_counts_every_frame_exactly) {
   WasmLimits limits;
   limits.max_call_depth = 50;
