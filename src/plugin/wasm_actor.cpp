@@ -1,5 +1,6 @@
 #include "pd/plugin/wasm_actor.h"
 
+#include <cstddef>
 #include <cstring>
 #include <stdexcept>
 
@@ -178,7 +179,15 @@ Expected<std::pair<uint32_t, uint32_t>, ActorError> WasmActor::place_message(
                                           " are out of bounds of the guest's memory (" +
                                           std::to_string(memory.size()) + " bytes)")};
   }
+  // payload_len as the guest will see it: patched in guest memory after the copy (patching a
+  // copy of the envelope first made the copy's reload stall on the store).
   e.write_to(memory.data() + base);
+  const uint32_t len = uint32_t(payload.size());
+  uint8_t* wire_len = memory.data() + base + offsetof(Envelope, payload_len);  // little-endian
+  wire_len[0] = uint8_t(len);
+  wire_len[1] = uint8_t(len >> 8);
+  wire_len[2] = uint8_t(len >> 16);
+  wire_len[3] = uint8_t(len >> 24);
   if (!payload.empty())
     std::memcpy(memory.data() + base + Envelope::kSize, payload.data(), payload.size());
   return std::pair<uint32_t, uint32_t>{uint32_t(base), uint32_t(base + Envelope::kSize)};
@@ -194,9 +203,7 @@ HandlerResult WasmActor::on_message(ActorContext& ctx, const Envelope& envelope,
   std::span<const uint8_t> bytes = payload.bytes();
   // One budget per message, pd_alloc included.
   if (auto r = refuel(); !r) return Unexpected{map_error("setting fuel", r.error())};
-  Envelope e = envelope;
-  e.payload_len = uint32_t(bytes.size());
-  auto placed = place_message(ctx, e, bytes);
+  auto placed = place_message(ctx, envelope, bytes);
   if (!placed) return Unexpected{placed.error()};
   auto [env_ptr, payload_ptr] = *placed;
   auto r = call(ctx, Export::OnMessage,

@@ -203,24 +203,8 @@ void Z_envZ_pd_log(struct Z_env_instance_t* e, u32 level, u32 msg_ptr, u32 msg_l
 }  // namespace
 
 Expected<std::string, std::string> generate_aot_glue(const std::string& header,
-                                                     const ModuleInfo& info) {
-  // wasm2c writes each name into a C comment: a name that would end the comment or break the
-  // line makes its output invalid C.
-  auto unsafe = [](const std::string& name) {
-    if (name.find("*/") != std::string::npos) return true;
-    for (unsigned char c : name)
-      if (c < 0x20 || c == 0x7f) return true;
-    return false;
-  };
-  for (const WasmImport& i : info.imports)
-    if (unsafe(i.module) || unsafe(i.name))
-      return Unexpected{"the import " + c_string(i.module) + "." + c_string(i.name) +
-                        " has a name WABT 1.0.32's wasm2c cannot write into C"};
-  for (const WasmExport& e : info.exports)
-    if (unsafe(e.name))
-      return Unexpected{"the export " + c_string(e.name) +
-                        " has a name WABT 1.0.32's wasm2c cannot write into C"};
-
+                                                     const ModuleInfo& info,
+                                                     const ModuleInfo& c_info) {
   // The header's declarations, found by the names wasm2c gives them.
   std::vector<std::string> header_lines;
   std::optional<Prototype> instantiate;
@@ -248,8 +232,8 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
   };
   std::vector<Declared> imports, exports;
   std::vector<size_t> import_index;  // of imports[i] in info.imports
-  for (size_t k = 0; k < info.imports.size(); ++k) {
-    const WasmImport& i = info.imports[k];
+  for (size_t k = 0; k < c_info.imports.size(); ++k) {
+    const WasmImport& i = c_info.imports[k];
     if (i.type.kind != WasmExternKind::Func) continue;
     // The same module.name imported twice is one C function in wasm2c's output: define it
     // once (the host binds both imports to the same function).
@@ -262,12 +246,13 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
     imports.push_back({i.module, i.name, l});
     import_index.push_back(k);
   }
-  for (const WasmExport& e : info.exports) {
+  for (size_t k = 0; k < c_info.exports.size(); ++k) {
+    const WasmExport& e = c_info.exports[k];
     if (e.type.kind != WasmExternKind::Func && e.type.kind != WasmExternKind::Global) continue;
     std::string c_name = std::string("Z_") + kAotModuleName + "Z_" + mangle(e.name);
     std::string l = declaration(c_name);
     if (l.empty()) return Unexpected{"the wasm2c header does not declare " + c_name};
-    exports.push_back({"", e.name, l});
+    exports.push_back({"", info.exports[k].name, l});  // the host knows the original name
   }
   if (!instantiate || instantiate->params.empty())
     return Unexpected{"the wasm2c header declares no " + instantiate_name};

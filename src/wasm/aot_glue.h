@@ -32,9 +32,11 @@ struct AotHostTable {
                         int* trapped);
 };
 
-// The glue for a module whose wasm2c header (generated with -n pdm) is `header`. An error
-// names what in the header it could not read.
+// The glue for a module whose wasm2c header (generated with -n pdm) is `header`. `c_info` is
+// `info` with the names wasm2c was given (aot_c_names.h): declarations are found by those, the
+// host is told the originals. An error names what in the header it could not read.
 Expected<std::string, std::string> generate_aot_glue(const std::string& header,
-                                                     const ModuleInfo& info);
+                                                     const ModuleInfo& info,
+                                                     const ModuleInfo& c_info);
 
 }  // namespace pd::detail

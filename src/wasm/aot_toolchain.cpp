@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "aot_c_names.h"
 #include "aot_glue.h"
 #include "pd/core/fnv.h"
 
@@ -198,7 +199,11 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, con
     fs::remove_all(work, ec);
     return Unexpected{WasmError::compile(what)};
   };
-  if (!write_file(work + "/module.wasm", as_chars(wasm)) ||
+  ModuleInfo c_info;
+  auto renamed = rename_for_c(wasm, info, &c_info);
+  if (!renamed) return fail(renamed.error());
+  const std::span<const uint8_t> for_wasm2c = renamed->empty() ? wasm : *renamed;
+  if (!write_file(work + "/module.wasm", as_chars(for_wasm2c)) ||
       !write_file(work + "/pd_aot_runtime.h", kAotRuntimeH) ||
       !fs::create_directories(work + "/rt", ec) || !write_file(work + "/rt/wasm-rt.h", kAotWasmRtH))
     return fail("cannot write into " + work);
@@ -213,7 +218,7 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, con
         r.error());
   auto header = read_text(work + "/module.h");
   if (!header) return fail("wasm2c wrote no module.h");
-  auto glue = generate_aot_glue(*header, info);
+  auto glue = generate_aot_glue(*header, info, c_info);
   if (!glue) return fail("cannot generate the glue: " + glue.error());
   if (!write_file(work + "/glue.c", *glue)) return fail("cannot write " + work + "/glue.c");
   std::vector<std::string> cc = {options_.c_compiler};

@@ -65,12 +65,17 @@ class MessagePayload {
     return p;
   }
   static MessagePayload serialized(std::span<const uint8_t> bytes) {
-    if (bytes.size() > kInlineSize)
-      return serialized(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    // One object returned on every path, so it is built in place (a second return object
+    // made g++ copy it, reading back the bytes just written: a store-forwarding stall).
     MessagePayload p;
+    if (bytes.size() > kInlineSize) {
+      ::new (static_cast<void*>(&p.storage_.bytes))
+          std::vector<uint8_t>(bytes.begin(), bytes.end());
+    } else {
+      p.inline_len_ = uint8_t(bytes.size());
+      if (!bytes.empty()) std::memcpy(p.storage_.inline_bytes, bytes.data(), bytes.size());
+    }
     p.kind_ = Kind::Serialized;
-    p.inline_len_ = uint8_t(bytes.size());
-    if (!bytes.empty()) std::memcpy(p.storage_.inline_bytes, bytes.data(), bytes.size());
     return p;
   }
 

@@ -1,0 +1,76 @@
+#include "aot_c_names.h"
+
+#include "wabt/binary-reader-ir.h"
+#include "wabt/binary-reader.h"
+#include "wabt/binary-writer.h"
+#include "wabt/feature.h"
+#include "wabt/ir.h"
+#include "wabt/stream.h"
+#include "wabt_ir_teardown.h"
+
+namespace pd::detail {
+
+bool c_comment_safe(const std::string& name) {
+  if (name.find("*/") != std::string::npos) return false;
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+Expected<std::vector<uint8_t>, std::string> rename_for_c(std::span<const uint8_t> wasm,
+                                                         const ModuleInfo& info,
+                                                         ModuleInfo* c_info) {
+  *c_info = info;
+  bool any = false;
+  for (const WasmImport& i : info.imports)
+    any = any || !c_comment_safe(i.module) || !c_comment_safe(i.name);
+  for (const WasmExport& e : info.exports) any = any || !c_comment_safe(e.name);
+  if (!any) return std::vector<uint8_t>{};
+
+  wabt::Features features;  // what wasm2c is run with: its defaults and exceptions
+  features.enable_exceptions();
+  wabt::Errors errors;
+  wabt::Module module;
+  ShallowTeardown teardown(module);
+  const wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
+                                        /*stop_on_first_error=*/true,
+                                        /*fail_on_custom_section_error=*/false);
+  if (wabt::Failed(
+          wabt::ReadBinaryIr("module.wasm", wasm.data(), wasm.size(), options, &errors, &module)) ||
+      module.imports.size() != info.imports.size() || module.exports.size() != info.exports.size())
+    return Unexpected{std::string("cannot read the module to rename its names for C")};
+
+  // A new name never equals a name the module keeps (the export names must stay distinct).
+  auto fresh = [&](const std::string& base) {
+    std::string name = base;
+    for (int n = 0;; ++n) {
+      bool taken = false;
+      for (const wabt::Export* e : module.exports) taken = taken || e->name == name;
+      if (!taken) return name;
+      name = base + "_" + std::to_string(n);
+    }
+  };
+  for (size_t k = 0; k < module.imports.size(); ++k) {
+    wabt::Import* i = module.imports[k];
+    if (c_comment_safe(i->module_name) && c_comment_safe(i->field_name)) continue;
+    i->module_name = "pd_import_" + std::to_string(k);
+    i->field_name = "f";
+    c_info->imports[k].module = i->module_name;
+    c_info->imports[k].name = i->field_name;
+  }
+  for (size_t k = 0; k < module.exports.size(); ++k) {
+    wabt::Export* e = module.exports[k];
+    if (c_comment_safe(e->name)) continue;
+    e->name = fresh("pd_export_" + std::to_string(k));
+    c_info->exports[k].name = e->name;
+  }
+  wabt::MemoryStream stream;
+  const wabt::WriteBinaryOptions write_options(features, /*canonicalize_lebs=*/true,
+                                               /*relocatable=*/false,
+                                               /*write_debug_names=*/false);
+  if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, write_options)))
+    return Unexpected{std::string("cannot write the module with names for C")};
+  return stream.output_buffer().data;
+}
+
+}  // namespace pd::detail
