@@ -175,6 +175,7 @@ static inline uint64_t pd_bits_of_f64(f64 f) { uint64_t b; memcpy(&b, &f, 8); re
 
 const char* kAbiImports = R"(
 u32 Z_envZ_pd_send(struct Z_env_instance_t* e, u32 env_ptr, u32 env_len, u32 payload_ptr, u32 payload_len) {
+  e = e->self;
   PD_AOT_ENTER_HOST(e);
   int trapped = 0;
   u32 r = e->ctx.host->send(e->ctx.user, env_ptr, env_len, payload_ptr, payload_len, &trapped);
@@ -184,6 +185,7 @@ u32 Z_envZ_pd_send(struct Z_env_instance_t* e, u32 env_ptr, u32 env_len, u32 pay
 )";
 const char* kNowImport = R"(
 u64 Z_envZ_pd_now_micros(struct Z_env_instance_t* e) {
+  e = e->self;
   PD_AOT_ENTER_HOST(e);
   int trapped = 0;
   u64 r = e->ctx.host->now_micros(e->ctx.user, &trapped);
@@ -193,6 +195,7 @@ u64 Z_envZ_pd_now_micros(struct Z_env_instance_t* e) {
 )";
 const char* kLogImport = R"(
 void Z_envZ_pd_log(struct Z_env_instance_t* e, u32 level, u32 msg_ptr, u32 msg_len) {
+  e = e->self;
   PD_AOT_ENTER_HOST(e);
   int trapped = 0;
   e->ctx.host->log(e->ctx.user, level, msg_ptr, msg_len, &trapped);
@@ -268,7 +271,11 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
       return Unexpected{"unexpected parameter '" + p + "' of " + instantiate_name};
     std::string name = trim(p.substr(7, p.size() - 8));
     import_structs.push_back(name);
-    out += "struct " + name + " { pd_aot_ctx ctx; };\n";
+    // `self` first: wasm2c 1.0.32 hands an import function placed in a table (elem segments)
+    // the address of the module's pointer to this struct instead of the pointer itself; the
+    // first word at either address is this struct's address, so every stub starts with
+    // p = p->self.
+    out += "struct " + name + " { struct " + name + "* self; pd_aot_ctx ctx; };\n";
   }
   out +=
       "\ntypedef struct pd_aot_instance {\n  pd_aot_frames frames; /* right before module */\n"
@@ -315,9 +322,10 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
     for (size_t i = 0; i < t.params.size(); ++i)
       out += "  args[" + std::to_string(i) +
              "] = " + to_bits(t.params[i], "p" + std::to_string(i + 1)) + ";\n";
-    out += "  PD_AOT_ENTER_HOST(p0);\n  p0->ctx.host->call_function(p0->ctx.user, " +
-           std::to_string(import_index[n]) +
-           "u, args, results, &trapped);\n  PD_AOT_LEAVE_HOST(p0, trapped);\n";
+    out +=
+        "  p0 = p0->self;\n  PD_AOT_ENTER_HOST(p0);\n  p0->ctx.host->call_function(p0->ctx.user, " +
+        std::to_string(import_index[n]) +
+        "u, args, results, &trapped);\n  PD_AOT_LEAVE_HOST(p0, trapped);\n";
     if (t.results.size() == 1) {
       out += "  return " + from_bits(t.results[0], "results[0]") + ";\n";
     } else if (t.results.size() > 1) {
@@ -368,12 +376,13 @@ Expected<std::string, std::string> generate_aot_glue(const std::string& header,
                to_bits(t.results[i], "r." + std::string(1, letters[i]) + std::to_string(i)) + ";\n";
     }
     out += "}\n";
-    table += "  {" + c_string(d.name) + ", " + thunk + "},\n";
+    table +=
+        "  {" + c_string(d.name) + ", " + std::to_string(d.name.size()) + ", " + thunk + "},\n";
   }
   out +=
-      "\nstatic const struct {\n  const char* name;\n"
+      "\nstatic const struct {\n  const char* name;\n  size_t length; /* names may hold NULs */\n"
       "  void (*thunk)(void*, const uint64_t*, uint64_t*);\n} pd_exports[] = {\n" +
-      table + "  {0, 0}\n};\n";
+      table + "  {0, 0, 0}\n};\n";
 
   std::string m = kAotModuleName;
   out += R"(
@@ -382,7 +391,10 @@ PD_AOT_EXPORT uint32_t pd_aot_glue_version(void) { return )" +
 PD_AOT_EXPORT size_t pd_aot_instance_size(void) { return sizeof(pd_aot_instance); }
 PD_AOT_EXPORT uint32_t pd_aot_export_count(void) { return )" +
          std::to_string(thunks) + R"(; }
-PD_AOT_EXPORT const char* pd_aot_export_name(uint32_t i) { return pd_exports[i].name; }
+PD_AOT_EXPORT const char* pd_aot_export_name(uint32_t i, size_t* length) {
+  *length = pd_exports[i].length;
+  return pd_exports[i].name;
+}
 
 static pthread_once_t pd_init_once = PTHREAD_ONCE_INIT;
 
@@ -403,6 +415,7 @@ PD_AOT_EXPORT int pd_aot_instantiate(void* p, const pd_aot_host* host, void* use
          m + R"(_init_module);
 )";
   for (size_t i = 0; i < import_structs.size(); ++i) {
+    out += "  i->import" + std::to_string(i) + ".self = &i->import" + std::to_string(i) + ";\n";
     std::string f = "i->import" + std::to_string(i) + ".ctx";
     out += "  " + f + ".host = host;\n  " + f + ".user = user;\n  " + f + ".frames = &i->frames;\n";
   }

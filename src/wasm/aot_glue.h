@@ -14,7 +14,7 @@
 
 namespace pd::detail {
 
-inline constexpr uint32_t kAotGlueVersion = 3;
+inline constexpr uint32_t kAotGlueVersion = 4;
 // The name wasm2c is given for every module (its symbols are hidden in each shared object).
 inline constexpr const char* kAotModuleName = "pdm";
 // The trap code of a host function that failed (its message is the host's).

@@ -36,7 +36,7 @@ constexpr std::string_view kHostName = "aot";
 struct AotEntries {
   size_t (*instance_size)();
   uint32_t (*export_count)();
-  const char* (*export_name)(uint32_t);
+  const char* (*export_name)(uint32_t, size_t*);
   int (*instantiate)(void*, const detail::AotHostTable*, void*, uint32_t, uint32_t, uint32_t);
   int (*call)(void*, uint32_t, const uint64_t*, uint64_t*, uint32_t);
   void (*free)(void*);
@@ -66,7 +66,7 @@ class AotLibrary {
     e.instance_size = reinterpret_cast<size_t (*)()>(dlsym(handle, "pd_aot_instance_size"));
     e.export_count = reinterpret_cast<uint32_t (*)()>(dlsym(handle, "pd_aot_export_count"));
     e.export_name =
-        reinterpret_cast<const char* (*)(uint32_t)>(dlsym(handle, "pd_aot_export_name"));
+        reinterpret_cast<const char* (*)(uint32_t, size_t*)>(dlsym(handle, "pd_aot_export_name"));
     e.instantiate = reinterpret_cast<decltype(e.instantiate)>(dlsym(handle, "pd_aot_instantiate"));
     e.call = reinterpret_cast<decltype(e.call)>(dlsym(handle, "pd_aot_call"));
     e.free = reinterpret_cast<void (*)(void*)>(dlsym(handle, "pd_aot_free"));
@@ -98,7 +98,11 @@ class AotModule final : public WasmModule {
     // Which glue thunk runs each export (by name; exports the host cannot call have none).
     const AotEntries& e = library_->entries();
     std::map<std::string, uint32_t> by_name;
-    for (uint32_t i = 0; i < e.export_count(); ++i) by_name[e.export_name(i)] = i;
+    for (uint32_t i = 0; i < e.export_count(); ++i) {
+      size_t length = 0;
+      const char* name = e.export_name(i, &length);
+      by_name[std::string(name, length)] = i;
+    }
     for (const WasmExport& x : exports()) {
       auto it = by_name.find(x.name);
       thunk_of_export_.push_back(it == by_name.end() ? UINT32_MAX : it->second);

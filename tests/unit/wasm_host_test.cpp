@@ -586,6 +586,50 @@ TEST_P(WasmHostTest, a_custom_section_with_a_name_that_is_not_utf8_is_a_compile_
   EXPECT_TRUE(host->compile(fine));
 }
 
+// An imported function placed in a table and reached by call_indirect: wasm2c 1.0.32 hands it
+// another pointer than a direct call does (the aot glue used to crash the process on it).
+TEST_P(WasmHostTest, an_imported_function_called_through_a_table_reaches_the_host) {
+  Recorded r;
+  int ticks = 0;
+  WasmImports imports = recording_imports(r);
+  imports.functions = {tick_function(&ticks)};
+  auto inst = instantiate_wat(*host, R"((module
+    (import "env" "pd_log" (func $log (param i32 i32 i32)))
+    (import "spectest" "tick" (func $tick))
+    (memory 1)
+    (data (i32.const 0) "hi")
+    (type $log_t (func (param i32 i32 i32)))
+    (type $tick_t (func))
+    (table funcref (elem $log $tick))
+    (func (export "f")
+      (call_indirect (type $log_t) (i32.const 1) (i32.const 0) (i32.const 2) (i32.const 0))
+      (call_indirect (type $tick_t) (i32.const 1)))))",
+                              std::move(imports));
+  ASSERT_TRUE(inst);
+  auto result = inst->call("f", {});
+  ASSERT_TRUE(result) << pd::to_string(result.error());
+  EXPECT_EQ(r.logs, 1);
+  EXPECT_EQ(r.level, 1);
+  EXPECT_EQ(r.message, "hi");
+  EXPECT_EQ(ticks, 1);
+}
+
+// Names are bytes: "" and "\0a" are two exports, not one.
+TEST_P(WasmHostTest, export_names_holding_nul_bytes_are_told_apart) {
+  auto inst = instantiate_wat(*host, R"((module
+    (func (export "") (result i32) (i32.const 1))
+    (func (export "\00a") (result i32) (i32.const 2))
+    (func (export "\00") (result i32) (i32.const 3))))");
+  ASSERT_TRUE(inst);
+  const std::vector<std::pair<std::string, int32_t>> calls = {
+      {std::string(), 1}, {std::string("\0a", 2), 2}, {std::string("\0", 1), 3}};
+  for (const auto& [name, expected] : calls) {
+    auto r = inst->call(name, {});
+    ASSERT_TRUE(r) << pd::to_string(r.error());
+    EXPECT_EQ(r.value(), i32s({expected}));
+  }
+}
+
 TEST_P(WasmHostTest, a_host_function_imported_twice_under_one_name_is_one_function) {
   int ticks = 0;
   WasmImports imports;

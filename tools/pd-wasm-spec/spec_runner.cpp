@@ -4,8 +4,11 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "pd/core/assert.h"
 
 namespace pd::spec {
 
@@ -25,7 +28,6 @@ constexpr const char* wasm2c_reason = "wasm2c cannot translate the module";
 constexpr const char* wasm2c_names_reason = "wasm2c cannot write the module's names into C";
 constexpr const char* non_function_import_reason = "the host links only function imports";
 constexpr const char* cross_module_reason = "imports from another module (cross-module linking)";
-constexpr const char* register_reason = "register (cross-module linking)";
 constexpr const char* imported_by_skipped_reason =
     "failed on a module imported by a module skipped for cross-module linking";
 constexpr const char* after_skipped_invoke_reason =
@@ -51,8 +53,31 @@ const std::vector<SpectestFunction>& spectest_functions() {
   return functions;
 }
 
+// `s` with its control bytes, and when `quote` '"' and '\\' too, written as "\\xx" (as in a
+// .wast): a NUL would cut a printed line short, a newline split it.
+std::string escaped(std::string_view s, bool quote) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (ch < 0x20 || ch == 0x7f || (quote && (ch == '"' || ch == '\\'))) {
+      out += '\\';
+      out += hex[ch >> 4];
+      out += hex[ch & 0xf];
+    } else {
+      out += char(ch);
+    }
+  }
+  return out;
+}
+
+// A name from the script, quoted, as failure reports print it.
+std::string quoted(const std::string& name) {
+  return "\"" + escaped(name, true) + "\"";
+}
+
+// The first line of a message, for a one-line report.
 std::string first_line(const std::string& s) {
-  return s.substr(0, s.find('\n'));
+  return escaped(std::string_view(s).substr(0, s.find('\n')), false);
 }
 
 CommandResult passed() {
@@ -157,16 +182,29 @@ struct SpecRunner::Loaded {
   std::unique_ptr<WasmInstance> instance;
   std::string category;  // Unsupported: the reason
   std::string detail;    // Unsupported, Failed: what happened
+  // The registered modules its imported functions call into (set at instantiation). They
+  // were instantiated before it, so these links never form a cycle.
+  std::vector<std::shared_ptr<Loaded>> links;
   // Set once a command that could have changed this module's state was skipped: later
   // commands on it run against a state the script did not build, so their failures are not
   // ours to count (their passes still are).
   uint32_t tainted_by_line = 0;  // the skipped command (0: none)
   const char* taint_reason = nullptr;
 
+  // Taints this module and every module it calls into: the skipped command may have called
+  // them too. A tainted module's links are tainted already, so the walk stops there.
   void taint(uint32_t by_line, const char* reason) {
     if (tainted_by_line != 0) return;
     tainted_by_line = by_line;
     taint_reason = reason;
+    for (const std::shared_ptr<Loaded>& l : links) l->taint(by_line, reason);
+  }
+  // This module, or the first module it calls into, directly or not, that is tainted.
+  const Loaded* tainted() const {
+    if (tainted_by_line != 0) return this;
+    for (const std::shared_ptr<Loaded>& l : links)
+      if (const Loaded* t = l->tainted()) return t;
+    return nullptr;
   }
 };
 
@@ -194,8 +232,7 @@ CommandResult SpecRunner::run(const SpecCommand& c) {
   return failed("unknown command kind");
 }
 
-WasmImports SpecRunner::spectest_imports(const WasmModule& module) const {
-  WasmImports imports;
+void SpecRunner::add_spectest_functions(const WasmModule& module, WasmImports& imports) const {
   for (const WasmImport& i : module.imports()) {
     if (i.module != "spectest" || i.type.kind != WasmExternKind::Func) continue;
     for (const SpectestFunction& f : spectest_functions()) {
@@ -221,25 +258,98 @@ WasmImports SpecRunner::spectest_imports(const WasmModule& module) const {
       break;
     }
   }
+}
+
+WasmImports SpecRunner::imports_for(const WasmModule& module,
+                                    std::vector<std::shared_ptr<Loaded>>& links) const {
+  WasmImports imports;
+  add_spectest_functions(module, imports);
+  for (const WasmImport& i : module.imports()) {
+    auto it = registered_.find(i.module);
+    if (it == registered_.end() || i.type.kind != WasmExternKind::Func) continue;
+    // unlinkable_registered() let only Ready exporters through.
+    const std::shared_ptr<Loaded>& target = it->second;
+    PD_ASSERT(target->state == Loaded::State::Ready, "imports from a module that did not run");
+    std::optional<size_t> index = target->module->export_index(i.name);
+    // A missing export, or one that is not a function of exactly the imported type, is not
+    // provided: the module does not instantiate ("unknown import" or "incompatible import
+    // type" in the spec's words). A second import of the same name and another type meets the
+    // function added for the first, and the host refuses it for its type.
+    if (!index) continue;
+    const WasmExternType& type = target->module->exports()[*index].type;
+    if (type.kind != WasmExternKind::Func || type.func != i.type.func) continue;
+    bool added = false;
+    for (const WasmHostFunction& h : imports.functions)
+      added = added || (h.module == i.module && h.name == i.name);
+    if (added) continue;
+    // The function holds the callee's module, so that it outlives every instance calling it
+    // (a later register may take its name).
+    imports.functions.push_back(WasmHostFunction{
+        i.module, i.name, type.func,
+        [target, at = *index](std::span<const WasmVal> args,
+                              std::span<WasmVal> results) -> Expected<void, std::string> {
+          // A trap of the callee traps the caller with the callee's message. (A call back into
+          // a running instance would fail here as a Call error: see spec_runner.h.)
+          if (auto r = target->instance->call_export(at, args, results); !r)
+            return Unexpected{to_string(r.error())};
+          return {};
+        }});
+    bool linked = false;
+    for (const std::shared_ptr<Loaded>& l : links) linked = linked || l == target;
+    if (!linked) links.push_back(target);
+  }
   return imports;
 }
 
-Expected<std::unique_ptr<WasmInstance>, WasmError> SpecRunner::instantiate(
-    const Loaded& loaded) const {
-  return host_.instantiate(loaded.module, spectest_imports(*loaded.module), spec_limits());
+Expected<std::unique_ptr<WasmInstance>, WasmError> SpecRunner::instantiate(Loaded& loaded) const {
+  loaded.links.clear();
+  WasmImports imports = imports_for(*loaded.module, loaded.links);
+  return host_.instantiate(loaded.module, std::move(imports), spec_limits());
 }
 
-std::string SpecRunner::registered_import(std::span<const WasmImport> imports) const {
-  for (const WasmImport& i : imports)
-    if (registered_.count(i.module) != 0) return i.module;
-  return "";
+std::optional<std::pair<std::string, std::string>> SpecRunner::unlinkable_registered(
+    std::span<const WasmImport> imports) const {
+  for (const WasmImport& i : imports) {
+    auto it = registered_.find(i.module);
+    if (it == registered_.end()) continue;
+    const Loaded& target = *it->second;
+    if (i.type.kind != WasmExternKind::Func)
+      return std::make_pair(cross_module_reason, "imports " + to_string(i) + " from module '" +
+                                                     i.module +
+                                                     "' (the host links only functions)");
+    if (target.state != Loaded::State::Ready)
+      return std::make_pair(cross_module_reason,
+                            "imports " + i.module + "." + i.name + " from the module of line " +
+                                std::to_string(target.line) + ", which did not run here");
+    // A function the host would link but cannot carry (host functions take numbers only).
+    std::optional<size_t> index = target.module->export_index(i.name);
+    if (!index) continue;
+    const WasmExternType& type = target.module->exports()[*index].type;
+    if (type.kind != WasmExternKind::Func || type.func != i.type.func) continue;
+    for (const auto* types : {&type.func.params, &type.func.results})
+      for (WasmValType t : *types)
+        if (!is_number(t))
+          return std::make_pair(value_reason(pd::to_string(t)),
+                                "imports " + to_string(i) + " from module '" + i.module +
+                                    "' (host functions take numbers only)");
+  }
+  return std::nullopt;
 }
 
 void SpecRunner::taint_exporters(std::span<const WasmImport> imports, uint32_t line) {
   for (const WasmImport& i : imports) {
     auto it = registered_.find(i.module);
-    if (it != registered_.end() && it->second) it->second->taint(line, imported_by_skipped_reason);
+    if (it != registered_.end()) it->second->taint(line, imported_by_skipped_reason);
   }
+}
+
+CommandResult SpecRunner::blame_taint(const Loaded& m, CommandResult r) const {
+  const Loaded* t = m.tainted();
+  if (r.outcome != Outcome::Failed || t == nullptr) return r;
+  std::string where = "the module of line " + std::to_string(m.line);
+  if (t != &m) where += ", calling into the module of line " + std::to_string(t->line);
+  return unsupported(t->taint_reason, where + " (the skipped command of line " +
+                                          std::to_string(t->tainted_by_line) + "): " + r.detail);
 }
 
 SpecRunner::Prepared SpecRunner::prepare(const SpecCommand& c, bool taints_exporters) {
@@ -265,12 +375,12 @@ SpecRunner::Prepared SpecRunner::prepare(const SpecCommand& c, bool taints_expor
     m.category = limitation->first;
     m.detail = c.filename + ": " + limitation->second;
     // The host refused before saying what the module imports: the decoder tells, so that a
-    // module that would have linked against a registered one is named as such.
+    // module that could not have linked against a registered one is named as such.
     if (auto decoded = decoder_.compile(*bytes)) {
       std::span<const WasmImport> imports = decoded.value()->imports();
-      if (std::string from = registered_import(imports); !from.empty()) {
-        m.category = cross_module_reason;
-        m.detail = c.filename + " imports from module '" + from + "' (cross-module linking)";
+      if (auto why = unlinkable_registered(imports)) {
+        m.category = why->first;
+        m.detail = c.filename + " " + why->second;
       }
       if (taints_exporters) taint_exporters(imports, c.line);
     }
@@ -278,10 +388,10 @@ SpecRunner::Prepared SpecRunner::prepare(const SpecCommand& c, bool taints_expor
     return p;
   }
   m.module = std::move(compiled).value();
-  if (std::string from = registered_import(m.module->imports()); !from.empty()) {
+  if (auto why = unlinkable_registered(m.module->imports())) {
     m.state = Loaded::State::Unsupported;
-    m.category = cross_module_reason;
-    m.detail = c.filename + " imports from module '" + from + "' (cross-module linking)";
+    m.category = why->first;
+    m.detail = c.filename + " " + why->second;
     if (taints_exporters) taint_exporters(m.module->imports(), c.line);
     p.result = unsupported(m.category, m.detail);
     return p;
@@ -316,7 +426,8 @@ CommandResult SpecRunner::run_module(const SpecCommand& c) {
       return unsupported(m.category, m.detail);
     }
     m.detail = c.filename + " does not instantiate: " + first_line(to_string(instance.error()));
-    return failed(m.detail);
+    // Its start function may have called into a tainted module.
+    return blame_taint(m, failed(m.detail));
   }
   m.instance = std::move(instance).value();
   m.state = Loaded::State::Ready;
@@ -330,8 +441,17 @@ CommandResult SpecRunner::run_register(const SpecCommand& c) {
     if (it == named_.end()) return failed("register of " + *c.name + ": no module of that name");
     target = it->second;
   }
+  if (!target) return failed("register " + quoted(c.as) + ": no module before this command");
+  // Registered whatever its state: a module importing from one that did not run is skipped
+  // (unlinkable_registered), and this command counts like a command on that module.
   registered_[c.as] = target;
-  return unsupported(register_reason, "register \"" + c.as + "\"");
+  const std::string where =
+      "register " + quoted(c.as) + " of the module of line " + std::to_string(target->line);
+  if (target->state == Loaded::State::Failed)
+    return failed(where + ", which did not load: " + target->detail);
+  if (target->state == Loaded::State::Unsupported)
+    return unsupported(target->category, where + ": " + target->detail);
+  return passed();
 }
 
 CommandResult SpecRunner::run_action(const SpecCommand& c) {
@@ -350,20 +470,16 @@ CommandResult SpecRunner::run_action(const SpecCommand& c) {
     return unsupported(m.category, where + ": " + m.detail);
   // Reading a global changes nothing; an invoke that cannot run might have (a table.set, a
   // store, a grow): the module is tainted, see below.
-  if (a.kind == SpecAction::Kind::Get) return unsupported(get_reason, "get \"" + a.field + "\"");
+  if (a.kind == SpecAction::Kind::Get) return unsupported(get_reason, "get " + quoted(a.field));
   if (std::optional<CommandResult> skipped = unsupported_values(m, c)) {
     m.taint(c.line, after_skipped_invoke_reason);
     return *skipped;
   }
   std::vector<WasmVal> args;
   for (const SpecValue& v : a.args) args.push_back(WasmVal::from_bits(v.type, v.bits));
-  CommandResult r = check_call(c, m.instance->call(a.field, args));
   // On a tainted module a command still runs: what it got was checked, so a pass is a pass.
   // A failure, though, may be the skipped command's missing effect rather than ours.
-  if (r.outcome == Outcome::Failed && m.tainted_by_line != 0)
-    return unsupported(m.taint_reason, where + " (the skipped command of line " +
-                                           std::to_string(m.tainted_by_line) + "): " + r.detail);
-  return r;
+  return blame_taint(m, check_call(c, m.instance->call(a.field, args)));
 }
 
 std::optional<CommandResult> SpecRunner::unsupported_values(const Loaded& m,
@@ -375,18 +491,18 @@ std::optional<CommandResult> SpecRunner::unsupported_values(const Loaded& m,
       for (WasmValType t : *types)
         if (!is_number(t))
           return unsupported(value_reason(pd::to_string(t)),
-                             "\"" + a.field + "\" " + to_string(e->type.func));
+                             quoted(a.field) + " " + to_string(e->type.func));
   }
   for (const auto* values : {&a.args, &c.expected})
     for (const SpecValue& v : *values)
       if (v.kind == SpecValue::Kind::Unsupported)
-        return unsupported(value_reason(v.type_name), "\"" + a.field + "\" with " + v.type_name);
+        return unsupported(value_reason(v.type_name), quoted(a.field) + " with " + v.type_name);
   return std::nullopt;
 }
 
 CommandResult SpecRunner::check_call(const SpecCommand& c,
                                      const Expected<std::vector<WasmVal>, WasmError>& got) const {
-  const std::string call = "invoke \"" + c.action.field + "\"" + values_text(c.action.args);
+  const std::string call = "invoke " + quoted(c.action.field) + values_text(c.action.args);
   using K = SpecCommand::Kind;
   if (c.kind == K::Action) {
     if (got) return passed();
@@ -440,7 +556,7 @@ CommandResult SpecRunner::run_unlinkable(const SpecCommand& c) {
   // A module that does not link has no effect on the modules it imports from.
   Prepared p = prepare(c, /*taints_exporters=*/false);
   if (!p.ready) return p.result;
-  const Loaded& m = *p.loaded;
+  Loaded& m = *p.loaded;
   auto instance = instantiate(m);
   const std::string want = "the script expects it unlinkable: \"" + c.text + "\"";
   if (instance) return failed(c.filename + " instantiated, but " + want);
@@ -457,15 +573,17 @@ CommandResult SpecRunner::run_uninstantiable(const SpecCommand& c) {
   // Its start function may have written into a module it imports from before trapping.
   Prepared p = prepare(c, /*taints_exporters=*/true);
   if (!p.ready) return p.result;
-  const Loaded& m = *p.loaded;
+  Loaded& m = *p.loaded;
   auto instance = instantiate(m);
   const std::string want = "the script expects it to trap: \"" + c.text + "\"";
-  if (instance) return failed(c.filename + " instantiated, but " + want);
+  // What its start function did may depend on the state of a tainted module it calls into.
+  if (instance) return blame_taint(m, failed(c.filename + " instantiated, but " + want));
   if (refused_non_function_import(instance.error(), m.module->imports()))
     return unsupported(non_function_import_reason,
                        c.filename + ": " + first_line(instance.error().message));
   if (instance.error().kind != WasmError::Kind::Instantiation)
-    return failed(c.filename + ": " + first_line(to_string(instance.error())) + ", but " + want);
+    return blame_taint(
+        m, failed(c.filename + ": " + first_line(to_string(instance.error())) + ", but " + want));
   CommandResult r = passed();
   r.text_checked = true;
   r.text_differs = instance.error().message.find(c.text) == std::string::npos;

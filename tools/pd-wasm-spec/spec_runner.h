@@ -3,17 +3,32 @@
 // reason) or tests something other than a WebAssembly engine (not applicable: text modules).
 //
 // What counts as passed is only what was checked: an assertion whose outcome our hosts cannot
-// observe (a v128 result, a global read, a module that links against another module) is
+// observe (a v128 result, a global read, a module importing another module's memory) is
 // unsupported, never passed. In particular a module refused for a limitation of our hosts
 // does not "pass" assert_unlinkable or assert_uninstantiable: the refusal proves nothing.
 //
-// Linking. Our hosts link host functions only. The runner gives a module the "spectest"
-// functions it imports (print, print_i32, ... with the spectest signatures); memories, tables
-// and globals of "spectest" and everything of a module registered by the script cannot be
-// provided. Modules importing from a registered module are skipped (unsupported). A module
-// such a skipped module imports from, or one on which an invoke could not run, may now be in
-// another state than the script built: its later commands still run and their passes count,
-// but their failures count as unsupported (not ours to blame).
+// Linking. Our hosts link host functions only, and that is how the runner links modules. It
+// gives a module the "spectest" functions it imports (print, print_i32, ... with the spectest
+// signatures) and, for a function it imports from a module the script registered, a host
+// function that calls that module's export on its instance. Such an import links only when the
+// export is a function of exactly the imported type (WebAssembly's import matching for
+// functions); otherwise it is not provided and the module does not instantiate, as the
+// scripts' assert_unlinkable expect. A trap in the called module traps the caller, with the
+// callee's message. Memories, tables and globals cannot be provided: a module importing one
+// from a registered module, or a function from a registered module that could not run here,
+// is skipped (unsupported), and so is one importing them from "spectest" (the host refuses it).
+// A register command passes when its module runs here, and otherwise counts as a command on
+// that module would.
+//
+// Our hosts refuse a call into an instance that is already running (a Call error, which would
+// trap the caller and fail the command). No script gets there: a module can import only from
+// modules instantiated before it, and tables and globals, the other ways a function could
+// travel back, do not cross modules here, so a chain of calls never re-enters an instance.
+//
+// A module that a skipped module imports from, or one on which an invoke could not run (and
+// every module such a module calls into), may now be in another state than the script built:
+// its later commands, and those of the modules that call into it, still run and their passes
+// count, but their failures count as unsupported (not ours to blame).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +37,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pd/wasm/wasm_host.h"
@@ -86,11 +102,23 @@ class SpecRunner {
     CommandResult result;
   };
   Prepared prepare(const SpecCommand& c, bool taints_exporters);
-  Expected<std::unique_ptr<WasmInstance>, WasmError> instantiate(const Loaded& loaded) const;
-  WasmImports spectest_imports(const WasmModule& module) const;
-  // The registered module `imports` take something from, if any ("" if none).
-  std::string registered_import(std::span<const WasmImport> imports) const;
+  // Instantiates `loaded.module` with the imports below; `loaded.links` are set to the
+  // registered modules it calls into.
+  Expected<std::unique_ptr<WasmInstance>, WasmError> instantiate(Loaded& loaded) const;
+  // The spectest functions a module imports, and the functions it imports from registered
+  // modules that link (the modules they call into are added to `links`).
+  WasmImports imports_for(const WasmModule& module,
+                          std::vector<std::shared_ptr<Loaded>>& links) const;
+  void add_spectest_functions(const WasmModule& module, WasmImports& imports) const;
+  // Why `imports` cannot link to the registered modules on our hosts, as (reason, detail), if
+  // they cannot: a memory, table or global from a registered module, a function from one that
+  // did not run here, or a linkable function of a type a host function cannot have.
+  std::optional<std::pair<std::string, std::string>> unlinkable_registered(
+      std::span<const WasmImport> imports) const;
   void taint_exporters(std::span<const WasmImport> imports, uint32_t line);
+  // `r` for a command on `m`: a failure becomes unsupported once `m` or a module it calls into
+  // is tainted (see Loaded).
+  CommandResult blame_taint(const Loaded& m, CommandResult r) const;
 
   const WasmHost& host_;
   const WasmHost& decoder_;
