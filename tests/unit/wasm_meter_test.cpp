@@ -508,28 +508,80 @@ TEST(WasmMeterExhaustion, a_spent_module_traps_at_the_entry_of_any_call) {
   EXPECT_EQ(out[2].i64(), -1);
 }
 
-TEST(WasmMeterExhaustion, budget_covers_exactly_its_units_up_to_the_last_check) {
+// count's loop head pays for its exit test (4) and the block after it (5) together, and the
+// exit gives the 5 back: the last head needs 9 even though only 4 of them stay spent.
+TEST(WasmMeterExhaustion, a_loop_head_needs_fuel_for_its_exit_test_and_the_block_after_it) {
   const int64_t n = 5;
-  // Exactly enough: runs, ends at zero.
-  auto [exact, left] = run_with_budget(calc_wat, "count", uint64_t(count_cost(n)), {Arg::i32(n)});
-  EXPECT_EQ(exact.str(), "i32:5");
-  EXPECT_EQ(left, 0);
-  // One short, spent in the last check's block: traps there.
-  auto [short2, left2] =
-      run_with_budget(calc_wat, "count", uint64_t(count_cost(n) - 2), {Arg::i32(n)});
-  EXPECT_TRUE(short2.trapped);
-  EXPECT_LT(left2, 0);
-  // One short, spent only in the straight-line tail after the last check: the call returns
-  // with pd_fuel at -1 (a bounded overrun, see the header), and the next call traps.
+  // Enough for the last head: runs, and is charged exactly its cost.
+  auto [enough, left] =
+      run_with_budget(calc_wat, "count", uint64_t(count_cost(n) + 4), {Arg::i32(n)});
+  EXPECT_EQ(enough.str(), "i32:5");
+  EXPECT_EQ(left, 4);
+  // One less: the last head's check traps.
+  auto [short1, left1] =
+      run_with_budget(calc_wat, "count", uint64_t(count_cost(n) + 3), {Arg::i32(n)});
+  EXPECT_TRUE(short1.trapped);
+  EXPECT_EQ(short1.trap, "unreachable executed");
+  EXPECT_EQ(left1, -1);
+}
+
+// A block after a call is charged without a check: the budget can run out there, the call
+// returns with pd_fuel negative (a bounded overrun, see the header), and the next call traps.
+TEST(WasmMeterExhaustion, a_budget_spent_in_straight_line_code_after_the_last_check_overruns_it) {
+  constexpr const char* wat = R"((module
+    (func $add (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    (func (export "tail") (result i32)
+      (call $add (i32.const 1) (i32.const 2))
+      (i32.const 1)
+      (i32.add))))";
+  // tail: i32.const, i32.const, call (3, checked); add's 3 (checked); i32.const, i32.add (2).
   Interp interp;
-  interp.instantiate("m", meter_ok(wat_to_wasm(calc_wat), uint64_t(count_cost(n) - 1)));
-  interp.call("m", "count", {Arg::i32(n)});
+  interp.instantiate("m", meter_ok(wat_to_wasm(wat), 7));
+  interp.call("m", "tail");
   interp.read_i64("m");
-  interp.call("m", "add", {Arg::i32(1), Arg::i32(1)});
+  interp.call("m", "tail");
   std::vector<Outcome> out = interp.run();
-  EXPECT_EQ(out[0].str(), "i32:5");
+  EXPECT_EQ(out[0].str(), "i32:4");
   EXPECT_EQ(out[1].i64(), -1);
   EXPECT_TRUE(out[2].trapped);
+}
+
+// One charge and one check per turn of count's loop: the head's, covering the exit test and
+// the block after it; the exit branch gives that block's cost back.
+TEST(WasmMeterOutput, a_loop_exit_test_and_the_block_after_it_are_charged_once_per_turn) {
+  Bytes metered = meter_ok(wat_to_wasm(calc_wat), plenty);
+  auto module = pd::test::read_ir(metered);
+  ASSERT_NE(module, nullptr);
+  const wabt::Func* count = module->GetFunc(module->GetExport("count")->var);
+  ASSERT_NE(count, nullptr);
+  const wabt::LoopExpr* loop = nullptr;
+  for (const wabt::Expr& e : count->exprs) {
+    if (e.type() != wabt::ExprType::Block) continue;
+    for (const wabt::Expr& inner : static_cast<const wabt::BlockExpr&>(e).block.exprs)
+      if (inner.type() == wabt::ExprType::Loop) loop = static_cast<const wabt::LoopExpr*>(&inner);
+  }
+  ASSERT_NE(loop, nullptr);
+  int charges = 0;
+  std::vector<uint64_t> constants;
+  const wabt::IfExpr* exit = nullptr;
+  for (const wabt::Expr& e : loop->block.exprs) {
+    if (e.type() == wabt::ExprType::GlobalSet) ++charges;
+    if (e.type() == wabt::ExprType::Const)
+      constants.push_back(static_cast<const wabt::ConstExpr&>(e).const_.u64());
+    if (e.type() == wabt::ExprType::If &&
+        !static_cast<const wabt::IfExpr&>(e).true_.exprs.empty() &&
+        static_cast<const wabt::IfExpr&>(e).true_.exprs.back().type() == wabt::ExprType::Br)
+      exit = static_cast<const wabt::IfExpr*>(&e);
+  }
+  EXPECT_EQ(charges, 1);
+  ASSERT_FALSE(constants.empty());
+  EXPECT_EQ(constants.front(), 9u);  // 4 for the exit test, 5 for the block after it
+  ASSERT_NE(exit, nullptr);
+  std::vector<uint64_t> refund;
+  for (const wabt::Expr& e : exit->true_.exprs)
+    if (e.type() == wabt::ExprType::Const)
+      refund.push_back(static_cast<const wabt::ConstExpr&>(e).const_.u64());
+  EXPECT_EQ(refund, std::vector<uint64_t>{5});
 }
 
 TEST(WasmMeterExhaustion, zero_budget_runs_only_what_costs_nothing) {

@@ -25,9 +25,15 @@
 //     end of any block/loop/if/try, and after br_if and every call (call, call_indirect,
 //     call_ref), so a call that returns or throws has paid only for what ran before it.
 //     A block or try body continues the basic block that holds the block instruction.
+//   - One exception, for speed: when a loop's first basic block ends in a br_if that leaves the
+//     loop (to a label taking no values) and code follows it, the loop's head charges that
+//     block and the one after the br_if together, and taking the exit gives the second back
+//     (the br_if becomes `if (then pd_fuel += refund; br)`). A tight loop then pays one charge
+//     and one check per turn, instead of two charges and a check that keep the C compiler from
+//     keeping the counter in one register (measured: a third of a 4-instruction loop's speed).
 //   - Hence: a call into a metered module that does not trap consumes exactly as much fuel as
 //     it executed instructions. One that traps has paid for the whole basic block holding the
-//     trapping instruction.
+//     trapping instruction (and, in a merged loop head, for the block after its exit test).
 //   - Unreachable code (after br, br_table, return, return_call*, throw, rethrow, unreachable
 //     in the same instruction sequence) is left as it was and costs nothing.
 //
@@ -36,6 +42,9 @@
 //     module checks `pd_fuel < 0` and, if so, executes `unreachable`. Every cycle of control
 //     (loop or recursion) passes one of these checks, so once the fuel is negative the module
 //     runs at most a bounded straight-line stretch per active frame before it traps.
+//   - A merged loop head checks after charging both blocks, so its last turn needs fuel for
+//     the block after the exit test too, though the exit gives it back: a run completes when
+//     its budget covers its cost plus that block's.
 //   - Running out therefore traps with pd_fuel negative: the host tells it from every other
 //     trap by reading pd_fuel < 0 after the trap (report FuelExhausted). A trap with pd_fuel
 //     negative means the budget was spent, whichever instruction trapped first.
