@@ -19,12 +19,19 @@
 
 uint32_t pd_aot_shared_depth_unused; /* WABT's header declares it; nothing uses it */
 
-/* Where a trap jumps: a __builtin_setjmp buffer (five words: a few instructions to set, no
- * call into libc on every guest call), and the trap's code beside it. */
-static _Thread_local void** trap_target;
-static _Thread_local int trap_code;
-/* The innermost try block of the running guest (the exception-handling proposal). */
-static _Thread_local WASM_RT_UNWIND_TARGET* unwind_target;
+/* What a guest call needs per thread, in one thread-local (a shared object reaches each of
+ * its thread-locals through a call to __tls_get_addr; one struct is one call per guest call):
+ *   trap_target    where a trap jumps: a __builtin_setjmp buffer (five words, a few
+ *                  instructions to set, no call into libc), trap_code beside it;
+ *   unwind_target  the innermost try block of the running guest (exception handling);
+ *   stack_floor    see thread_stack_floor(). */
+typedef struct pd_aot_thread {
+  void** trap_target;
+  int trap_code;
+  WASM_RT_UNWIND_TARGET* unwind_target;
+  const char* stack_floor;
+} pd_aot_thread;
+static _Thread_local pd_aot_thread thread;
 static _Thread_local uint32_t memory_page_limit = 65535;
 
 /* wasm_rt_memory_t.size is 32-bit: 65536 pages (4 GiB) would not fit. */
@@ -36,9 +43,10 @@ bool wasm_rt_is_initialized(void) { return true; }
 void wasm_rt_free(void) {}
 
 void wasm_rt_trap(wasm_rt_trap_t code) {
-  if (trap_target == NULL) abort(); /* generated code ran outside pd_aot_guarded_call */
-  trap_code = (int)code;
-  __builtin_longjmp(trap_target, 1);
+  pd_aot_thread* t = &thread;
+  if (t->trap_target == NULL) abort(); /* generated code ran outside pd_aot_guarded_call */
+  t->trap_code = (int)code;
+  __builtin_longjmp(t->trap_target, 1);
 }
 
 const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
@@ -59,10 +67,8 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
 /* The lowest address guest frames may reach on this thread: its stack's low end plus room for
  * one more frame and the host functions a guest calls (a quarter of the stack, at most
  * 512 KiB). Found once per thread. */
-static _Thread_local const char* stack_floor;
-
-static const char* thread_stack_floor(void) {
-  if (stack_floor != NULL) return stack_floor;
+static const char* thread_stack_floor(pd_aot_thread* t) {
+  if (t->stack_floor != NULL) return t->stack_floor;
   pthread_attr_t attr;
   void* low = NULL;
   size_t size = 0;
@@ -73,34 +79,35 @@ static const char* thread_stack_floor(void) {
   if (low == NULL || size == 0) {
     /* Unknown: assume 1 MiB below here, the smallest stack a host thread should run guests on. */
     const char* here = (const char*)__builtin_frame_address(0);
-    stack_floor = here - (1u << 20) + (256u << 10);
-    return stack_floor;
+    t->stack_floor = here - (1u << 20) + (256u << 10);
+    return t->stack_floor;
   }
   size_t margin = size / 4 < (512u << 10) ? size / 4 : (512u << 10);
-  stack_floor = (const char*)low + margin;
-  return stack_floor;
+  t->stack_floor = (const char*)low + margin;
+  return t->stack_floor;
 }
 
 int pd_aot_guarded_call(void (*fn)(void*), void* arg, pd_aot_frames* frames,
                         uint32_t max_call_depth) {
   void* here[5];
+  pd_aot_thread* const t = &thread; /* set before the setjmp, never changed: valid after it */
   /* A host function may call into another instance: both targets are restored after. And a
    * guest's exception never leaves its call: a trap inside a try block would otherwise leave
    * unwind_target pointing into a frame that is gone. */
-  void** volatile outer_target = trap_target;
-  WASM_RT_UNWIND_TARGET* volatile outer_unwind = unwind_target;
+  void** volatile outer_target = t->trap_target;
+  WASM_RT_UNWIND_TARGET* volatile outer_unwind = t->unwind_target;
   int code = 0;
   frames->depth = 0;
   frames->max_depth = max_call_depth;
-  frames->stack_floor = thread_stack_floor();
-  trap_target = here;
-  unwind_target = NULL;
+  frames->stack_floor = thread_stack_floor(t);
+  t->trap_target = here;
+  t->unwind_target = NULL;
   if (__builtin_setjmp(here) == 0)
     fn(arg);
   else
-    code = trap_code;
-  trap_target = outer_target;
-  unwind_target = outer_unwind;
+    code = t->trap_code;
+  t->trap_target = outer_target;
+  t->unwind_target = outer_unwind;
   return code;
 }
 
@@ -175,11 +182,11 @@ void wasm_rt_load_exception(uint32_t tag, uint32_t size, const void* values) {
   if (size) memcpy(exception_bytes, values, size);
 }
 void wasm_rt_throw(void) {
-  if (unwind_target == NULL) wasm_rt_trap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
-  longjmp(*unwind_target, 1);
+  if (thread.unwind_target == NULL) wasm_rt_trap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
+  longjmp(*thread.unwind_target, 1);
 }
-WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) { return unwind_target; }
-void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target) { unwind_target = target; }
+WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) { return thread.unwind_target; }
+void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target) { thread.unwind_target = target; }
 uint32_t wasm_rt_exception_tag(void) { return exception_tag; }
 uint32_t wasm_rt_exception_size(void) { return exception_size; }
 void* wasm_rt_exception(void) { return exception_bytes; }
