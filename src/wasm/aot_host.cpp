@@ -304,24 +304,9 @@ class AotInstance final : public WasmInstance {
     // The glue calls the ABI's functions directly; only a mistyped one could land here, and
     // such a module was refused at instantiation.
     if (b.is_abi) return Unexpected{"import " + to_string(import) + " is not a host function"};
-    const WasmHostFunction& f = imports_.functions[b.host_function];
-    constexpr size_t kInline = 16;
-    WasmVal in_inline[kInline], out_inline[kInline];
-    std::vector<WasmVal> in_big, out_big;
-    std::span<WasmVal> in(in_inline, std::min(kInline, f.type.params.size()));
-    std::span<WasmVal> out(out_inline, std::min(kInline, f.type.results.size()));
-    if (f.type.params.size() > kInline) {
-      in_big.resize(f.type.params.size());
-      in = in_big;
-    }
-    if (f.type.results.size() > kInline) {
-      out_big.resize(f.type.results.size());
-      out = out_big;
-    }
-    for (size_t i = 0; i < in.size(); ++i) in[i] = WasmVal::from_bits(f.type.params[i], args[i]);
-    if (auto r = detail::call_host_function(f, in, out); !r) return r;
-    for (size_t i = 0; i < out.size(); ++i) results[i] = out[i].bits();
-    return {};
+    return detail::call_host_function_bits(
+        imports_.functions[b.host_function], [args](size_t i) { return args[i]; },
+        [results](size_t i, uint64_t bits) { results[i] = bits; });
   }
 
   std::shared_ptr<const AotModule> module_;

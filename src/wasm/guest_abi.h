@@ -43,6 +43,31 @@ Expected<void, std::string> call_host_function(const WasmHostFunction& f,
                                                std::span<const WasmVal> args,
                                                std::span<WasmVal> results);
 
+// The same for a backend that keeps values as 64-bit patterns: arg_bits(i) is argument i's,
+// set_result_bits(i, bits) takes result i's. No allocation for up to 16 of each.
+template <class ArgBits, class SetResultBits>
+Expected<void, std::string> call_host_function_bits(const WasmHostFunction& f, ArgBits arg_bits,
+                                                    SetResultBits set_result_bits) {
+  constexpr size_t kInline = 16;
+  WasmVal in_inline[kInline], out_inline[kInline];
+  std::vector<WasmVal> in_big, out_big;
+  const size_t params = f.type.params.size(), results = f.type.results.size();
+  std::span<WasmVal> in(in_inline, params < kInline ? params : kInline);
+  std::span<WasmVal> out(out_inline, results < kInline ? results : kInline);
+  if (params > kInline) {
+    in_big.resize(params);
+    in = in_big;
+  }
+  if (results > kInline) {
+    out_big.resize(results);
+    out = out_big;
+  }
+  for (size_t i = 0; i < params; ++i) in[i] = WasmVal::from_bits(f.type.params[i], arg_bits(i));
+  if (auto r = call_host_function(f, in, out); !r) return r;
+  for (size_t i = 0; i < results; ++i) set_result_bits(i, out[i].bits());
+  return {};
+}
+
 // [ptr, ptr + len) as a span of `memory`, or nothing when any byte of it is outside.
 std::optional<std::span<const uint8_t>> guest_range(std::span<const uint8_t> memory, uint32_t ptr,
                                                     uint32_t len);

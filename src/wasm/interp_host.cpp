@@ -168,28 +168,15 @@ wi::HostFunction host_function(size_t index, std::shared_ptr<const WasmImports> 
   return
       [imports, index](const wi::Val* args, wi::Val* results, wi::MemoryView, std::string* trap) {
         const WasmHostFunction& f = imports->functions[index];
-        constexpr size_t kInline = 16;
-        WasmVal in_inline[kInline], out_inline[kInline];
-        std::vector<WasmVal> in_big, out_big;
-        std::span<WasmVal> in(in_inline, std::min(kInline, f.type.params.size()));
-        std::span<WasmVal> out(out_inline, std::min(kInline, f.type.results.size()));
-        if (f.type.params.size() > kInline) {
-          in_big.resize(f.type.params.size());
-          in = in_big;
-        }
-        if (f.type.results.size() > kInline) {
-          out_big.resize(f.type.results.size());
-          out = out_big;
-        }
-        for (size_t i = 0; i < in.size(); ++i)
-          in[i] = WasmVal::from_bits(f.type.params[i], args[i].bits);
-        auto r = detail::call_host_function(f, in, out);
+        auto r = detail::call_host_function_bits(
+            f, [args](size_t i) { return args[i].bits; },
+            [&f, results](size_t i, uint64_t bits) {
+              results[i] = {to_bridge(f.type.results[i]), bits};
+            });
         if (!r) {
           *trap = r.error();
           return false;
         }
-        for (size_t i = 0; i < out.size(); ++i)
-          results[i] = {to_bridge(out[i].type()), out[i].bits()};
         return true;
       };
 }

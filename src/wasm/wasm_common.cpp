@@ -257,20 +257,27 @@ Expected<std::vector<WasmVal>, WasmError> WasmInstance::call(std::string_view na
   return invoke(index, args);
 }
 
+const WasmExport* WasmInstance::export_to_call(size_t export_index) const {
+  const auto exports = module().exports();
+  return export_index < exports.size() && !in_call_ ? &exports[export_index] : nullptr;
+}
+
+WasmError WasmInstance::refusal_to_call(size_t export_index) const {
+  const auto exports = module().exports();
+  if (export_index >= exports.size()) {
+    return WasmError::call("no export at index " + std::to_string(export_index) +
+                           " (the module has " + std::to_string(exports.size()) + ")");
+  }
+  return WasmError::call("re-entrant call of " + quoted(exports[export_index].name) +
+                         ": a host function may not call into the instance that called it");
+}
+
 Expected<void, WasmError> WasmInstance::call_export(size_t export_index,
                                                     std::span<const WasmVal> args,
                                                     std::span<WasmVal> results) {
-  const auto exports = module().exports();
-  if (export_index >= exports.size()) {
-    return Unexpected{WasmError::call("no export at index " + std::to_string(export_index) +
-                                      " (the module has " + std::to_string(exports.size()) + ")")};
-  }
-  const WasmExport& e = exports[export_index];
-  if (in_call_) {
-    return Unexpected{WasmError::call("re-entrant call of " + quoted(e.name) +
-                                      ": a host function may not call into the instance that "
-                                      "called it")};
-  }
+  const WasmExport* found = export_to_call(export_index);
+  if (found == nullptr) return Unexpected{refusal_to_call(export_index)};
+  const WasmExport& e = *found;
   // The full check (with its messages) only when the quick one fails.
   bool quick =
       module().callable_with_numbers(export_index) && args.size() == e.type.func.params.size();
@@ -294,17 +301,9 @@ Expected<void, WasmError> WasmInstance::call_export(size_t export_index,
 
 Expected<int32_t, WasmError> WasmInstance::call_i32(size_t export_index,
                                                     std::span<const int32_t> args) {
-  const auto exports = module().exports();
-  if (export_index >= exports.size()) {
-    return Unexpected{WasmError::call("no export at index " + std::to_string(export_index) +
-                                      " (the module has " + std::to_string(exports.size()) + ")")};
-  }
-  const WasmExport& e = exports[export_index];
-  if (in_call_) {
-    return Unexpected{WasmError::call("re-entrant call of " + quoted(e.name) +
-                                      ": a host function may not call into the instance that "
-                                      "called it")};
-  }
+  const WasmExport* found = export_to_call(export_index);
+  if (found == nullptr) return Unexpected{refusal_to_call(export_index)};
+  const WasmExport& e = *found;
   if (!module().callable_with_i32s(export_index) || args.size() != e.type.func.params.size()) {
     return Unexpected{WasmError::call(
         quoted(e.name) + " " + to_string(e.type) + " cannot be called with " +

@@ -267,6 +267,11 @@ class WasmInstance {
                                                   std::span<const int32_t> args);
 
  private:
+  // exports()[export_index], or nullptr for an index out of range or a re-entrant call, whose
+  // Call error refusal_to_call() words (off the per-message path).
+  const WasmExport* export_to_call(size_t export_index) const;
+  WasmError refusal_to_call(size_t export_index) const;
+
   bool in_call_ = false;  // re-entrancy guard: host callbacks must not call back in
 };
 
