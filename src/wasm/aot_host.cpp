@@ -7,10 +7,12 @@
 //     committed page by page as the guest touches it (no guard regions; aot_runtime/), and
 //     every access is bounds-checked by the generated code. An initial
 //     size above the limit refuses to instantiate, as in the interpreter.
-//   - Call depth: the generated code counts frames in a thread-local and traps at the
-//     instance's max_call_depth; host functions count as frames, as in the interpreter.
+//   - Call depth: the generated code counts frames in the instance (aot_runtime/wasm-rt.h) and
+//     traps at the instance's max_call_depth; host functions count as frames, as in the
+//     interpreter. It also traps once the native stack is down to its floor: operands held
+//     across a call live in the C frame, so the frame count alone does not bound the stack.
 //   - Value stack: the interpreter's check, before instantiation, so both backends refuse the
-//     same modules (native frames are bounded by it too).
+//     same modules.
 //   - Fuel: the metered module's exported pd_fuel global, read and written in place.
 #include <dlfcn.h>
 #include <wasm-rt.h>  // WABT: the layout of wasm_rt_memory_t, the trap codes
@@ -20,6 +22,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <type_traits>
 
 #include "aot_glue.h"
 #include "aot_toolchain.h"
@@ -260,42 +263,56 @@ class AotInstance final : public WasmInstance {
     return detail::classify_trap(message, fuel_ != nullptr, fuel_ ? int64_t(*fuel_) : 0, budget_);
   }
 
-  // The host side of the imports: called by the glue with this instance as `user`.
-  static uint32_t host_send(void* user, uint32_t env_ptr, uint32_t env_len, uint32_t payload_ptr,
-                            uint32_t payload_len, int* trapped) {
+  // The host side of the imports: called by the glue with this instance as `user`. Nothing
+  // may unwind into the generated C code (it would skip the guarded call's restores), so
+  // everything that can throw (an allocation) runs inside host_side(), and a failure traps.
+  template <class R, class Fn>
+  static R host_side(void* user, int* trapped, Fn&& fn) noexcept {
     auto* self = static_cast<AotInstance*>(user);
-    auto r = detail::guest_pd_send(self->imports_, self->guest_memory(), env_ptr, env_len,
-                                   payload_ptr, payload_len);
-    if (r) return uint32_t(*r);
-    self->host_trap_ = r.error();
+    try {
+      auto r = fn(*self);
+      if (r) {
+        if constexpr (std::is_void_v<R>) {
+          return;
+        } else {
+          return R(*r);
+        }
+      }
+      self->host_trap_ = std::move(r.error());
+    } catch (...) {
+      try {
+        self->host_trap_ = "a host function failed: out of memory";
+      } catch (...) {
+        self->host_trap_.clear();
+      }
+    }
     *trapped = 1;
-    return 0;
+    return R();
   }
-  static uint64_t host_now_micros(void* user, int* trapped) {
-    auto* self = static_cast<AotInstance*>(user);
-    auto r = detail::guest_pd_now_micros(self->imports_);
-    if (r) return uint64_t(*r);
-    self->host_trap_ = r.error();
-    *trapped = 1;
-    return 0;
+  static uint32_t host_send(void* user, uint32_t env_ptr, uint32_t env_len, uint32_t payload_ptr,
+                            uint32_t payload_len, int* trapped) noexcept {
+    return host_side<uint32_t>(user, trapped, [&](AotInstance& self) {
+      return detail::guest_pd_send(self.imports_, self.guest_memory(), env_ptr, env_len,
+                                   payload_ptr, payload_len);
+    });
+  }
+  static uint64_t host_now_micros(void* user, int* trapped) noexcept {
+    return host_side<uint64_t>(user, trapped, [](AotInstance& self) {
+      return detail::guest_pd_now_micros(self.imports_);
+    });
   }
   static void host_log(void* user, uint32_t level, uint32_t msg_ptr, uint32_t msg_len,
-                       int* trapped) {
-    auto* self = static_cast<AotInstance*>(user);
-    auto r = detail::guest_pd_log(self->imports_, self->guest_memory(), int32_t(level), msg_ptr,
+                       int* trapped) noexcept {
+    host_side<void>(user, trapped, [&](AotInstance& self) {
+      return detail::guest_pd_log(self.imports_, self.guest_memory(), int32_t(level), msg_ptr,
                                   msg_len);
-    if (r) return;
-    self->host_trap_ = r.error();
-    *trapped = 1;
+    });
   }
-
   static void host_call_function(void* user, uint32_t import_index, const uint64_t* args,
-                                 uint64_t* results, int* trapped) {
-    auto* self = static_cast<AotInstance*>(user);
-    auto r = self->call_function(import_index, args, results);
-    if (r) return;
-    self->host_trap_ = r.error();
-    *trapped = 1;
+                                 uint64_t* results, int* trapped) noexcept {
+    host_side<void>(user, trapped, [&](AotInstance& self) {
+      return self.call_function(import_index, args, results);
+    });
   }
   Expected<void, std::string> call_function(uint32_t import_index, const uint64_t* args,
                                             uint64_t* results) {

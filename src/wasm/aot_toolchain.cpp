@@ -96,9 +96,11 @@ Expected<void, std::string> run(const std::vector<std::string>& argv, const std:
 
 // The flags every compile gets after the configurable ones (part of the toolchain's identity).
 // -fsignaling-nans: WebAssembly quiets a signalling NaN in x - 0, x * 1, ...; without it gcc
-// folds those to x and hands the signalling NaN back.
+// folds those to x and hands the signalling NaN back. -fstack-clash-protection: a frame larger
+// than a page touches each page as it grows, so it faults on the guard page instead of
+// stepping over it (the native stack floor of aot_runtime/ traps before that in practice).
 constexpr const char* kFixedFlags[] = {"-fPIC", "-fvisibility=hidden", "-fno-strict-aliasing",
-                                       "-fsignaling-nans"};
+                                       "-fsignaling-nans", "-fstack-clash-protection"};
 
 // What a cache entry records next to its shared object.
 std::string meta_text(const std::string& key, const std::string& so_bytes) {

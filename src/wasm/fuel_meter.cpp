@@ -21,7 +21,7 @@
 #include "wabt/ir.h"
 #include "wabt/stream.h"
 #include "wabt/validator.h"
-#include "wabt_ir_teardown.h"
+#include "wabt_ir_walk.h"
 
 namespace pd {
 

@@ -22,7 +22,7 @@
 #include <utility>
 
 #include "guest_abi.h"
-#include "indirect_call_guard.h"
+#include "interp_workarounds.h"
 #include "module_info.h"
 #include "pd/wasm/fuel_meter.h"
 #include "pd/wasm/wasm_host.h"
@@ -260,17 +260,15 @@ class InterpHost final : public WasmHost {
       std::span<const uint8_t> wasm) const override {
     auto compiled = decode(wasm);
     if (!compiled) return Unexpected{compiled.error()};
-    // Valid as given (errors name offsets in `wasm`); what runs has its indirect calls guarded
-    // (indirect_call_guard.h). Only a module with a table can make one.
-    if (!compiled.value()->table_initial_elements().empty()) {
-      auto guarded = detail::guard_indirect_calls(wasm);
-      if (!guarded)
-        return Unexpected{
-            WasmError::compile("cannot guard the indirect calls: " + guarded.error())};
-      if (!guarded->empty()) {
-        compiled = decode(*guarded);
-        PD_ASSERT(compiled.has_value(), "a guarded valid module is valid");
-      }
+    // Valid as given (errors name offsets in `wasm`); what runs works around two defects of
+    // WABT's interpreter (interp_workarounds.h).
+    auto prepared = detail::prepare_for_interpreter(wasm);
+    if (!prepared)
+      return Unexpected{
+          WasmError::compile("the interp backend cannot run this module: " + prepared.error())};
+    if (!prepared->empty()) {
+      compiled = decode(*prepared);
+      PD_ASSERT(compiled.has_value(), "a guarded valid module is valid");
     }
     return std::shared_ptr<const WasmModule>(std::make_shared<const InterpModule>(
         std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(compiled).value()));

@@ -496,30 +496,28 @@ TEST(WasmDifferential, start_functions_call_the_host_trap_and_run_out_of_fuel_al
   }
 }
 
-// (module (tag $t (param i32))
-//   (func $thrower (param i32) (throw $t (local.get 0)))
-//   (func (export "f") (param i32) (result i32)
-//     (try (result i32) (do (call $thrower (local.get 0)) (i32.const -1))
-//       (catch $t (i32.add (i32.const 1)))))
-//   (func (export "uncaught") (call $thrower (i32.const 1))))
-// as bytes: the WAT parser of wasm_test_support.h does not enable exceptions.
-const std::vector<uint8_t> kExceptions = {
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0d, 0x03, 0x60, 0x01, 0x7f, 0x00,
-    0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x00, 0x00, 0x03, 0x04, 0x03, 0x00, 0x01, 0x02, 0x0d,
-    0x03, 0x01, 0x00, 0x00, 0x07, 0x10, 0x02, 0x01, 0x66, 0x00, 0x01, 0x08, 0x75, 0x6e, 0x63,
-    0x61, 0x75, 0x67, 0x68, 0x74, 0x00, 0x02, 0x0a, 0x20, 0x03, 0x06, 0x00, 0x20, 0x00, 0x08,
-    0x00, 0x0b, 0x10, 0x00, 0x06, 0x7f, 0x20, 0x00, 0x10, 0x00, 0x41, 0x7f, 0x07, 0x00, 0x41,
-    0x01, 0x6a, 0x0b, 0x0b, 0x06, 0x00, 0x41, 0x01, 0x10, 0x00, 0x0b};
+// The catching functions have no parameters or locals: with them, WABT 1.0.32's interpreter
+// loses the frame's locals when it catches, so the interp backend refuses such a module
+// (interp_workarounds.h; WasmLimitsTest.caught_exceptions_... covers that case on aot).
+constexpr const char* kExceptions = R"((module
+  (tag $t (param i32))
+  (func $thrower (param i32) (throw $t (local.get 0)))
+  (func (export "f41") (result i32)
+    (try (result i32) (do (call $thrower (i32.const 41)) (i32.const -1))
+      (catch $t (i32.add (i32.const 1)))))
+  (func (export "f1") (result i32)
+    (try (result i32) (do (call $thrower (i32.const 1)) (i32.const -1))
+      (catch $t (i32.add (i32.const 1)))))
+  (func (export "uncaught") (call $thrower (i32.const 1)))))";
 
 // Exception handling is a feature both the interpreter and the metering pass accept.
 TEST(WasmDifferential, exception_handling_runs_alike) {
-  Transcript t =
-      expect_same_calls(kExceptions, {{"f", i32s({41})}, {"uncaught", {}}, {"f", i32s({1})}});
+  Transcript t = expect_same_calls(kExceptions, {{"f41", {}}, {"uncaught", {}}, {"f1", {}}});
   EXPECT_EQ(t,
-            (Transcript{"f(i32:41) with 50000000 -> i32:42; fuel consumed 7, remaining 49999993",
+            (Transcript{"f41() with 50000000 -> i32:42; fuel consumed 7, remaining 49999993",
                         "uncaught() with 50000000 -> Trap \"uncaught exception\"; fuel consumed 4, "
                         "remaining 49999996",
-                        "f(i32:1) with 50000000 -> i32:2; fuel consumed 7, remaining 49999993"}));
+                        "f1() with 50000000 -> i32:2; fuel consumed 7, remaining 49999993"}));
 }
 
 // ---------------------------------------------------------------------------------------------

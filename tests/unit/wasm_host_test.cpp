@@ -630,6 +630,39 @@ TEST_P(WasmHostTest, export_names_holding_nul_bytes_are_told_apart) {
   }
 }
 
+// A module each backend runs from a rewritten copy (the interpreter: it has an indirect call;
+// aot: an export name wasm2c cannot write), nested deeper than WABT's writer can follow on
+// the stack: refused, not a crash.
+TEST_P(WasmHostTest, a_module_rewritten_before_it_runs_may_not_nest_past_the_writers_limit) {
+  const uint32_t depth = 200'000;
+  std::vector<uint8_t> body = {0, 0x41, 0x00, 0x11, 0x00, 0x00};  // i32.const 0 call_indirect
+  for (uint32_t i = 0; i < depth; ++i) body.insert(body.end(), {0x02, 0x40});
+  body.insert(body.end(), depth + 1, 0x0b);
+  auto leb = [](std::vector<uint8_t>& out, uint32_t v) {
+    do {
+      uint8_t b = v & 0x7f;
+      v >>= 7;
+      out.push_back(v ? (b | 0x80) : b);
+    } while (v);
+  };
+  std::vector<uint8_t> wasm = {0, 'a', 's',  'm',  1,    0,    0,   0,    1,
+                               4, 1,   0x60, 0,    0,                             // type (func)
+                               3, 2,   1,    0,                                   // one function
+                               4, 4,   1,    0x70, 0x00, 0x01,                    // table funcref 1
+                               7, 7,   1,    3,    'a',  '*',  '/', 0x00, 0x00};  // export "a*/"
+  std::vector<uint8_t> code;
+  leb(code, 1);
+  leb(code, uint32_t(body.size()));
+  code.insert(code.end(), body.begin(), body.end());
+  wasm.push_back(10);
+  leb(wasm, uint32_t(code.size()));
+  wasm.insert(wasm.end(), code.begin(), code.end());
+  WasmError e = error_of(host->compile(wasm));
+  EXPECT_EQ(e.kind, WasmError::Kind::Compile);
+  EXPECT_NE(e.message.find("blocks nest deeper than 10000 levels"), std::string::npos)
+      << e.message.substr(0, 300);
+}
+
 TEST_P(WasmHostTest, a_host_function_imported_twice_under_one_name_is_one_function) {
   int ticks = 0;
   WasmImports imports;

@@ -65,8 +65,10 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
 }
 
 /* The lowest address guest frames may reach on this thread: its stack's low end plus room for
- * one more frame and the host functions a guest calls (a quarter of the stack, at most
- * 512 KiB). Found once per thread. */
+ * one more frame and the host functions a guest calls (a quarter of the stack, at most 1 MiB).
+ * A stack reported larger than 64 MiB (the main thread under `ulimit -s unlimited` reports the
+ * gap down to the next mapping) counts as 64 MiB below the first guest call. Found once per
+ * thread. */
 static const char* thread_stack_floor(pd_aot_thread* t) {
   if (t->stack_floor != NULL) return t->stack_floor;
   pthread_attr_t attr;
@@ -82,7 +84,13 @@ static const char* thread_stack_floor(pd_aot_thread* t) {
     t->stack_floor = here - (1u << 20) + (256u << 10);
     return t->stack_floor;
   }
-  size_t margin = size / 4 < (512u << 10) ? size / 4 : (512u << 10);
+  const size_t kLargest = (size_t)64 << 20;
+  const char* here = (const char*)__builtin_frame_address(0);
+  if (size > kLargest && here - kLargest > (const char*)low) {
+    low = (void*)(here - kLargest);
+    size = kLargest;
+  }
+  size_t margin = size / 4 < (1u << 20) ? size / 4 : (1u << 20);
   t->stack_floor = (const char*)low + margin;
   return t->stack_floor;
 }
@@ -183,7 +191,7 @@ void wasm_rt_load_exception(uint32_t tag, uint32_t size, const void* values) {
 }
 void wasm_rt_throw(void) {
   if (thread.unwind_target == NULL) wasm_rt_trap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
-  longjmp(*thread.unwind_target, 1);
+  longjmp(thread.unwind_target->buf, 1);
 }
 WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) { return thread.unwind_target; }
 void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target) { thread.unwind_target = target; }

@@ -50,4 +50,22 @@ typedef struct pd_aot_frames {
   (PD_AOT_STACK_POINTER() < PD_AOT_FRAMES(instance)->stack_floor ? 0u      \
                                                                   : PD_AOT_FRAMES(instance)->max_depth)
 
+/* Exceptions: wasm2c's wasm_rt_try is a setjmp, and a caught exception skips the epilogues of
+ * the frames between its throw and the try, so their depth counts would stay. Our unwind
+ * target carries the depth at the try, and a catch puts it back. */
+#undef WASM_RT_UNWIND_TARGET
+#undef wasm_rt_try
+typedef struct pd_aot_unwind_target {
+  jmp_buf buf;
+  uint32_t depth;
+} pd_aot_unwind_target;
+#define WASM_RT_UNWIND_TARGET pd_aot_unwind_target
+#define wasm_rt_get_unwind_target pd_aot_get_unwind_target
+#define wasm_rt_set_unwind_target pd_aot_set_unwind_target
+pd_aot_unwind_target* pd_aot_get_unwind_target(void);
+void pd_aot_set_unwind_target(pd_aot_unwind_target* target);
+#define wasm_rt_try(target)                                  \
+  ((target).depth = wasm_rt_call_stack_depth,                \
+   setjmp((target).buf) ? (wasm_rt_call_stack_depth = (target).depth, 1) : 0)
+
 #endif /* PD_AOT_WASM_RT_H_ */

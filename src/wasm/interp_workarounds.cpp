@@ -1,8 +1,9 @@
-#include "indirect_call_guard.h"
+#include "interp_workarounds.h"
 
 #include <memory>
 #include <string>
 
+#include "pd/wasm/fuel_meter.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
 #include "wabt/binary-writer.h"
@@ -11,14 +12,14 @@
 #include "wabt/ir.h"
 #include "wabt/stream.h"
 #include "wabt/validator.h"
-#include "wabt_ir_teardown.h"
+#include "wabt_ir_walk.h"
 
 namespace pd::detail {
 
 namespace {
 
 // The interpreter's features (wabt_interp.cpp).
-wabt::Features guard_features() {
+wabt::Features interpreter_features() {
   wabt::Features f;
   f.enable_exceptions();
   f.enable_tail_call();
@@ -26,44 +27,14 @@ wabt::Features guard_features() {
   return f;
 }
 
-bool is_indirect_call(const wabt::Expr& e) {
-  return e.type() == wabt::ExprType::CallIndirect ||
-         e.type() == wabt::ExprType::ReturnCallIndirect || e.type() == wabt::ExprType::CallRef;
+bool is_guarded_call(const wabt::Expr& e) {
+  return e.type() == wabt::ExprType::CallIndirect || e.type() == wabt::ExprType::CallRef;
 }
 
-// Every instruction list of a function body, nested ones included (iteratively: bodies may
-// nest deeper than the native stack allows recursion).
-template <class Fn>
-void for_each_list(wabt::ExprList& body, Fn&& fn) {
-  std::vector<wabt::ExprList*> pending = {&body};
-  while (!pending.empty()) {
-    wabt::ExprList* list = pending.back();
-    pending.pop_back();
-    fn(*list);
-    for (wabt::Expr& expr : *list) {
-      switch (expr.type()) {
-        case wabt::ExprType::Block:
-          pending.push_back(&static_cast<wabt::BlockExpr&>(expr).block.exprs);
-          break;
-        case wabt::ExprType::Loop:
-          pending.push_back(&static_cast<wabt::LoopExpr&>(expr).block.exprs);
-          break;
-        case wabt::ExprType::If: {
-          auto& if_expr = static_cast<wabt::IfExpr&>(expr);
-          pending.push_back(&if_expr.true_.exprs);
-          pending.push_back(&if_expr.false_);
-          break;
-        }
-        case wabt::ExprType::Try: {
-          auto& try_expr = static_cast<wabt::TryExpr&>(expr);
-          pending.push_back(&try_expr.block.exprs);
-          for (wabt::Catch& handler : try_expr.catches) pending.push_back(&handler.exprs);
-          break;
-        }
-        default: break;
-      }
-    }
-  }
+bool has_handler(const wabt::Expr& e) {
+  if (e.type() != wabt::ExprType::Try) return false;
+  const auto& t = static_cast<const wabt::TryExpr&>(e);
+  return t.kind != wabt::TryKind::Plain;  // catch / catch_all, or delegate
 }
 
 std::string describe(const wabt::Errors& errors) {
@@ -74,8 +45,8 @@ std::string describe(const wabt::Errors& errors) {
 
 }  // namespace
 
-Expected<std::vector<uint8_t>, std::string> guard_indirect_calls(std::span<const uint8_t> wasm) {
-  const wabt::Features features = guard_features();
+Expected<std::vector<uint8_t>, std::string> prepare_for_interpreter(std::span<const uint8_t> wasm) {
+  const wabt::Features features = interpreter_features();
   wabt::Errors errors;
   wabt::Module module;
   ShallowTeardown teardown(module);
@@ -86,14 +57,29 @@ Expected<std::vector<uint8_t>, std::string> guard_indirect_calls(std::span<const
                                       &errors, &module)))
     return Unexpected{"cannot read the module: " + describe(errors)};
 
-  // Where the guard goes, found before anything changes.
   size_t sites = 0;
   for (wabt::Index i = module.num_func_imports; i < module.funcs.size(); ++i) {
-    for_each_list(module.funcs[i]->exprs, [&](wabt::ExprList& list) {
-      for (const wabt::Expr& e : list) sites += is_indirect_call(e) ? 1 : 0;
+    wabt::Func& func = *module.funcs[i];
+    const bool has_locals = func.GetNumParamsAndLocals() > 0;
+    bool handler = false;
+    for_each_expr_list(func.exprs, [&](wabt::ExprList& list, uint32_t) {
+      for (const wabt::Expr& e : list) {
+        sites += is_guarded_call(e) ? 1 : 0;
+        handler = handler || has_handler(e);
+      }
     });
+    if (handler && has_locals)
+      return Unexpected{"function " + std::to_string(i) +
+                        " has parameters or locals and an exception handler: WABT 1.0.32's "
+                        "interpreter loses a frame's locals when it catches an exception (and "
+                        "aborts the process on the next access to one); run this module on the "
+                        "aot backend"};
   }
   if (sites == 0) return std::vector<uint8_t>{};
+  if (max_nesting_depth(module) > meter_nesting_depth_max)
+    return Unexpected{"blocks nest deeper than " + std::to_string(meter_nesting_depth_max) +
+                      " levels in a module with indirect calls, which the interpreter runs "
+                      "from a rewritten copy (WABT's writer recurses once per level)"};
 
   // (func) : an existing type of that signature, or a new one at the end.
   wabt::Index probe_type = wabt::kInvalidIndex;
@@ -114,9 +100,9 @@ Expected<std::vector<uint8_t>, std::string> guard_indirect_calls(std::span<const
   module.AppendField(std::move(field));
 
   for (wabt::Index i = module.num_func_imports; i < probe; ++i) {
-    for_each_list(module.funcs[i]->exprs, [&](wabt::ExprList& list) {
+    for_each_expr_list(module.funcs[i]->exprs, [&](wabt::ExprList& list, uint32_t) {
       for (auto it = list.begin(); it != list.end(); ++it) {
-        if (is_indirect_call(*it))
+        if (is_guarded_call(*it))
           list.insert(it, std::make_unique<wabt::CallExpr>(wabt::Var(probe, wabt::Location())));
       }
     });
