@@ -197,8 +197,11 @@ class Rewriter {
 
   wabt::Var fuel() const { return wabt::Var(fuel_global_, wabt::Location()); }
 
+  // The helpers that build instructions stay out of line: walk() recurses once per nesting
+  // level, so its frame must stay small (their temporaries would grow it, a lot under ASan).
+
   // Inserts `pd_fuel -= cost` before `at`; returns the constant that holds the cost.
-  wabt::ConstExpr* insert_charge(wabt::ExprList& list, Iter at) {
+  [[gnu::noinline]] wabt::ConstExpr* insert_charge(wabt::ExprList& list, Iter at) {
     auto cost = std::make_unique<wabt::ConstExpr>(wabt::Const::I64(0));
     wabt::ConstExpr* cost_ptr = cost.get();
     list.insert(at, std::make_unique<wabt::GlobalGetExpr>(fuel()));
@@ -209,7 +212,7 @@ class Rewriter {
   }
 
   // Inserts `if (pd_fuel < 0) unreachable` before `at`.
-  void insert_check(wabt::ExprList& list, Iter at) {
+  [[gnu::noinline]] void insert_check(wabt::ExprList& list, Iter at) {
     list.insert(at, std::make_unique<wabt::GlobalGetExpr>(fuel()));
     list.insert(at, std::make_unique<wabt::ConstExpr>(wabt::Const::I64(0)));
     list.insert(at, std::make_unique<wabt::CompareExpr>(wabt::Opcode::I64LtS));
@@ -234,7 +237,8 @@ class Rewriter {
 
   // `br_if` at `it` leaves the loop whose body `list` is (label index >= 1) to a label that
   // takes no values: replaced by `if (then pd_fuel += refund; br N+1)`. Returns the refund.
-  wabt::ConstExpr* refund_on_exit(wabt::ExprList& list, Iter& it, wabt::Index target) {
+  [[gnu::noinline]] wabt::ConstExpr* refund_on_exit(wabt::ExprList& list, Iter* it,
+                                                    wabt::Index target) {
     auto refund = std::make_unique<wabt::ConstExpr>(wabt::Const::I64(0));
     wabt::ConstExpr* refund_ptr = refund.get();
     auto exit = std::make_unique<wabt::IfExpr>();
@@ -244,9 +248,16 @@ class Rewriter {
     arm.push_back(std::make_unique<wabt::BinaryExpr>(wabt::Opcode::I64Add));
     arm.push_back(std::make_unique<wabt::GlobalSetExpr>(fuel()));
     arm.push_back(std::make_unique<wabt::BrExpr>(wabt::Var(target + 1, wabt::Location())));
-    it = list.erase(it);
-    it = list.insert(it, std::move(exit));
+    *it = list.erase(*it);
+    *it = list.insert(*it, std::move(exit));
     return refund_ptr;
+  }
+
+  static void close(MergedExit& merged) {
+    if (merged.refund == nullptr) return;
+    const uint64_t refund = merged.charge->const_.u64() - merged.head_cost;
+    merged.refund->const_ = wabt::Const::I64(refund);
+    merged.refund = nullptr;
   }
 
   // The arity of the label a branch at this point names with `index`, or nothing.
@@ -275,12 +286,7 @@ class Rewriter {
     bool head = entry == Entry::Loop;  // still in the loop's first basic block
     // The merged block ends where its charge stops growing: what it cost past the head block
     // is the refund.
-    auto close_merged = [&] {
-      if (merged.refund == nullptr) return;
-      const uint64_t refund = merged.charge->const_.u64() - merged.head_cost;
-      merged.refund->const_ = wabt::Const::I64(refund);
-      merged.refund = nullptr;
-    };
+    auto close_merged = [&merged] { close(merged); };
     if (entry == Entry::Loop || entry == Entry::Function) {
       if (it != list.end()) {
         // The check follows the charge, so a pass through this block is paid for before it
@@ -351,7 +357,7 @@ class Rewriter {
           if (head && target >= 1 && label_arity(target) == 0u && std::next(it) != list.end()) {
             merged.charge = charge;
             merged.head_cost = charge->const_.u64();
-            merged.refund = refund_on_exit(list, it, target);
+            merged.refund = refund_on_exit(list, &it, target);
             head = false;
             break;  // `charge` goes on into the next block
           }
@@ -441,6 +447,15 @@ Expected<std::vector<uint8_t>, MeterError> meter_module(std::span<const uint8_t>
   fuel_export->export_.var = wabt::Var(fuel_global, wabt::Location());
   module.AppendField(std::move(fuel_export));
 
+  // Measured without recursion first: the rewrite recurses once per level, and its frames are
+  // much larger under the sanitizers than the ~130 bytes of a release build.
+  for (wabt::Index i = module.num_func_imports; i < module.funcs.size(); ++i) {
+    if (detail::nesting_depth(*module.funcs[i]) > meter_nesting_depth_max) {
+      return fail(MeterError::Kind::TooComplex,
+                  "function " + std::to_string(i) + " nests blocks deeper than " +
+                      std::to_string(meter_nesting_depth_max) + " levels");
+    }
+  }
   Rewriter rewriter(fuel_global);
   for (wabt::Index i = module.num_func_imports; i < module.funcs.size(); ++i) {
     if (!rewriter.meter(*module.funcs[i])) {

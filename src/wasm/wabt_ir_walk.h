@@ -96,12 +96,19 @@ void for_each_expr_list(wabt::ExprList& body, Fn&& fn) {
 // The deepest nesting of blocks in any function of `module`. WABT's binary writer recurses once
 // per level (about 130 bytes of stack each): a pass that writes a module refuses one nested
 // deeper than meter_nesting_depth_max.
+inline uint32_t nesting_depth(wabt::Func& func) {
+  uint32_t deepest = 0;
+  for_each_expr_list(func.exprs, [&](wabt::ExprList&, uint32_t depth) {
+    if (depth > deepest) deepest = depth;
+  });
+  return deepest;
+}
 inline uint32_t max_nesting_depth(wabt::Module& module) {
   uint32_t deepest = 0;
-  for (wabt::Func* func : module.funcs)
-    for_each_expr_list(func->exprs, [&](wabt::ExprList&, uint32_t depth) {
-      if (depth > deepest) deepest = depth;
-    });
+  for (wabt::Func* func : module.funcs) {
+    const uint32_t d = nesting_depth(*func);
+    if (d > deepest) deepest = d;
+  }
   return deepest;
 }
 
