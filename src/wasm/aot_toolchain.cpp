@@ -102,10 +102,36 @@ Expected<void, std::string> run(const std::vector<std::string>& argv, const std:
 constexpr const char* kFixedFlags[] = {"-fPIC", "-fvisibility=hidden", "-fno-strict-aliasing",
                                        "-fsignaling-nans", "-fstack-clash-protection"};
 
-// What a cache entry records next to its shared object.
-std::string meta_text(const std::string& key, const std::string& so_bytes) {
-  return "pd-aot-cache 1\nkey " + key + "\nsize " + std::to_string(so_bytes.size()) + "\nhash " +
-         hash128(so_bytes) + "\n";
+// What a cache entry records next to its file (a module's shared object, the runtime's object).
+std::string meta_text(const std::string& key, const std::string& bytes) {
+  return "pd-aot-cache 1\nkey " + key + "\nsize " + std::to_string(bytes.size()) + "\nhash " +
+         hash128(bytes) + "\n";
+}
+
+// True when the entry is whole: its record names `key` and the file's exact size and hash.
+// Anything else (a crash mid-write, a truncated or altered file) is to be rebuilt.
+bool entry_is_whole(const std::string& key, const std::string& file, const std::string& meta) {
+  auto recorded = read_text(meta);
+  if (!recorded) return false;
+  auto bytes = read_text(file);
+  return bytes && *recorded == meta_text(key, *bytes);
+}
+
+// Moves a file built in `work` into the cache: the file first, then its record, so an entry
+// is complete once its record exists.
+Expected<void, std::string> store_entry(const std::string& work, const std::string& built,
+                                        const std::string& key, const std::string& file,
+                                        const std::string& meta) {
+  auto bytes = read_text(built);
+  if (!bytes) return Unexpected{"the C compiler wrote no " + built};
+  std::error_code ec;
+  fs::rename(built, file, ec);
+  if (ec) return Unexpected{"cannot move " + built + " into " + file + ": " + ec.message()};
+  if (!write_file(work + "/meta", meta_text(key, *bytes)))
+    return Unexpected{"cannot write " + work + "/meta"};
+  fs::rename(work + "/meta", meta, ec);
+  if (ec) return Unexpected{"cannot move the record into " + meta + ": " + ec.message()};
+  return {};
 }
 
 }  // namespace
@@ -139,17 +165,20 @@ Expected<std::string, WasmError> AotToolchain::identity() const {
   return identity_;
 }
 
+std::vector<std::string> AotToolchain::compiler_command() const {
+  std::vector<std::string> cc = {options_.c_compiler};
+  for (const std::string& f : options_.c_flags) cc.push_back(f);
+  for (const char* f : kFixedFlags) cc.push_back(f);
+  return cc;
+}
+
 Expected<std::string, WasmError> AotToolchain::runtime_object(const std::string& id) const {
   // Compiled once per toolchain and kept beside the modules: it is the larger half of every
   // module's compile otherwise. Trusted, like a module, only when its record matches exactly.
   const std::string key = "runtime-" + hash128(id);
   const std::string object = cache_dir_ + "/" + key + ".o";
   const std::string meta = cache_dir_ + "/" + key + ".meta";
-  auto recorded = read_text(meta);
-  if (recorded) {
-    auto bytes = read_text(object);
-    if (bytes && *recorded == meta_text(key, *bytes)) return object;
-  }
+  if (entry_is_whole(key, object, meta)) return object;
   static std::atomic<uint64_t> builds{0};
   std::string work = cache_dir_ + "/" + key + ".build-" + std::to_string(::getpid()) + "-" +
                      std::to_string(builds.fetch_add(1));
@@ -165,21 +194,15 @@ Expected<std::string, WasmError> AotToolchain::runtime_object(const std::string&
       !write_file(work + "/pd_aot_runtime.h", kAotRuntimeH) ||
       !write_file(work + "/rt/wasm-rt.h", kAotWasmRtH))
     return fail("cannot write into " + work);
-  std::vector<std::string> cc = {options_.c_compiler};
-  for (const std::string& f : options_.c_flags) cc.push_back(f);
-  for (const char* f : kFixedFlags) cc.push_back(f);
+  std::vector<std::string> cc = compiler_command();
   cc.push_back("-c");
   for (const std::string& f : {"-I" + work + "/rt", "-I" + work, work + "/pd_aot_runtime.c",
                                std::string("-o"), work + "/runtime.o"})
     cc.push_back(f);
   if (auto r = run(cc, work + "/log.txt"); !r)
     return fail("the C compiler failed on the aot runtime: " + r.error());
-  auto bytes = read_text(work + "/runtime.o");
-  if (!bytes) return fail("the C compiler wrote no runtime.o");
-  fs::rename(work + "/runtime.o", object, ec);
-  if (ec) return fail("cannot move the aot runtime into " + object + ": " + ec.message());
-  if (!write_file(work + "/meta", meta_text(key, *bytes))) return fail("cannot write the record");
-  fs::rename(work + "/meta", meta, ec);
+  if (auto stored = store_entry(work, work + "/runtime.o", key, object, meta); !stored)
+    return fail(stored.error());
   fs::remove_all(work, ec);
   return object;
 }
@@ -223,9 +246,7 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, con
   auto glue = generate_aot_glue(*header, info, c_info);
   if (!glue) return fail("cannot generate the glue: " + glue.error());
   if (!write_file(work + "/glue.c", *glue)) return fail("cannot write " + work + "/glue.c");
-  std::vector<std::string> cc = {options_.c_compiler};
-  for (const std::string& f : options_.c_flags) cc.push_back(f);
-  for (const char* f : kFixedFlags) cc.push_back(f);
+  std::vector<std::string> cc = compiler_command();
   cc.push_back("-shared");
   // rt/ holds our wasm-rt.h, which #include_next's WABT's: it must not sit next to the files
   // that include it (a quoted include found beside its includer restarts include_next's search).
@@ -237,16 +258,12 @@ Expected<void, WasmError> AotToolchain::build(std::span<const uint8_t> wasm, con
        {std::string("-o"), work + "/module.so", std::string("-lm"), std::string("-lpthread")})
     cc.push_back(f);
   if (auto r = run(cc, log); !r) return fail("the C compiler failed: " + r.error());
-  auto so = read_text(work + "/module.so");
-  if (!so) return fail("the C compiler wrote no module.so");
-  // Shared object first, then its record: an entry is complete once its .meta exists.
-  fs::rename(work + "/module.so", so_path, ec);
-  if (ec) return fail("cannot move the compiled module into " + so_path + ": " + ec.message());
   std::string key = so_path.substr(so_path.rfind('/') + 1);
   key = key.substr(0, key.size() - 3);
-  if (!write_file(work + "/meta", meta_text(key, *so)))
-    return fail("cannot write " + work + "/meta");
-  fs::rename(work + "/meta", so_path.substr(0, so_path.size() - 3) + ".meta", ec);
+  if (auto stored = store_entry(work, work + "/module.so", key, so_path,
+                                so_path.substr(0, so_path.size() - 3) + ".meta");
+      !stored)
+    return fail(stored.error());
   fs::remove_all(work, ec);
   return {};
 }
@@ -258,13 +275,7 @@ Expected<std::string, WasmError> AotToolchain::shared_object(std::span<const uin
   std::string key = hash128(std::string(as_chars(wasm)) + "\n" + *id);
   std::string so_path = cache_dir_ + "/" + key + ".so";
   std::string meta_path = cache_dir_ + "/" + key + ".meta";
-  // Trust an entry only when it is whole: the record names this key and the object's exact
-  // size and hash. Anything else (a crash mid-write, a truncated or altered file) is rebuilt.
-  auto meta = read_text(meta_path);
-  if (meta) {
-    auto so = read_text(so_path);
-    if (so && *meta == meta_text(key, *so)) return so_path;
-  }
+  if (entry_is_whole(key, so_path, meta_path)) return so_path;
   std::error_code ec;
   fs::remove(meta_path, ec);
   if (auto built = build(wasm, info, so_path); !built) return Unexpected{built.error()};

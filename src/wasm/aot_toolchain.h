@@ -6,6 +6,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "module_info.h"
 #include "pd/wasm/aot_host.h"
@@ -16,7 +17,7 @@ namespace pd::detail {
 extern const char* const kAotRuntimeC;
 extern const char* const kAotRuntimeH;
 extern const char* const kAotWasmRtH;
-extern const char* const kAotGlueSourceHash;  // SHA-256 of aot_glue.cpp
+extern const char* const kAotGlueSourceHash;  // SHA-256 of aot_glue.cpp + aot_c_names.cpp
 
 class AotToolchain {
  public:
@@ -30,6 +31,8 @@ class AotToolchain {
 
  private:
   Expected<std::string, WasmError> identity() const;  // compiler + wasm2c + runtime, once
+  // The C compiler with the configured and the fixed flags, before the step's own.
+  std::vector<std::string> compiler_command() const;
   // The runtime compiled for this toolchain (`id`): from the cache, or built now.
   Expected<std::string, WasmError> runtime_object(const std::string& id) const;
   Expected<void, WasmError> build(std::span<const uint8_t> wasm, const ModuleInfo& info,
