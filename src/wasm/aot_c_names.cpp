@@ -1,12 +1,8 @@
 #include "aot_c_names.h"
 
 #include "pd/wasm/fuel_meter.h"
-#include "wabt/binary-reader-ir.h"
-#include "wabt/binary-reader.h"
-#include "wabt/binary-writer.h"
 #include "wabt/feature.h"
 #include "wabt/ir.h"
-#include "wabt/stream.h"
 #include "wabt_ir_walk.h"
 
 namespace pd::detail {
@@ -33,11 +29,7 @@ Expected<std::vector<uint8_t>, std::string> rename_for_c(std::span<const uint8_t
   wabt::Errors errors;
   wabt::Module module;
   ShallowTeardown teardown(module);
-  const wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
-                                        /*stop_on_first_error=*/true,
-                                        /*fail_on_custom_section_error=*/false);
-  if (wabt::Failed(
-          wabt::ReadBinaryIr("module.wasm", wasm.data(), wasm.size(), options, &errors, &module)) ||
+  if (!read_module_ir(wasm, features, &errors, &module) ||
       module.imports.size() != info.imports.size() || module.exports.size() != info.exports.size())
     return Unexpected{std::string("cannot read the module to rename its names for C")};
 
@@ -75,13 +67,9 @@ Expected<std::vector<uint8_t>, std::string> rename_for_c(std::span<const uint8_t
     e->name = fresh("", "pd_export_" + std::to_string(k));
     c_info->exports[k].name = e->name;
   }
-  wabt::MemoryStream stream;
-  const wabt::WriteBinaryOptions write_options(features, /*canonicalize_lebs=*/true,
-                                               /*relocatable=*/false,
-                                               /*write_debug_names=*/false);
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, write_options)))
-    return Unexpected{std::string("cannot write the module with names for C")};
-  return stream.output_buffer().data;
+  std::optional<std::vector<uint8_t>> written = write_module_binary(module, features);
+  if (!written) return Unexpected{std::string("cannot write the module with names for C")};
+  return std::move(*written);
 }
 
 }  // namespace pd::detail

@@ -39,7 +39,6 @@ const char* to_string(MeterError::Kind kind) {
 namespace {
 
 // WABT can report hundreds of errors for one bad module; the first few say what is wrong.
-constexpr size_t reported_errors_max = 5;
 
 Unexpected<MeterError> fail(MeterError::Kind kind, std::string message) {
   return Unexpected<MeterError>{MeterError{kind, std::move(message)}};
@@ -57,21 +56,6 @@ wabt::Features meter_features() {
   features.enable_multi_memory();
   features.enable_extended_const();
   return features;
-}
-
-std::string describe(const wabt::Errors& errors) {
-  std::string text;
-  for (size_t i = 0; i < errors.size() && i < reported_errors_max; ++i) {
-    if (i > 0) text += "; ";
-    char offset[32];
-    std::snprintf(offset, sizeof offset, "offset 0x%zx: ", errors[i].loc.offset);
-    text += offset;
-    text += errors[i].message;
-  }
-  if (errors.size() > reported_errors_max) {
-    text += "; and " + std::to_string(errors.size() - reported_errors_max) + " more";
-  }
-  return text.empty() ? std::string("no detail from WABT") : text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,17 +394,13 @@ Expected<std::vector<uint8_t>, MeterError> meter_module(std::span<const uint8_t>
   wabt::Errors errors;
   wabt::Module module;
   detail::ShallowTeardown teardown(module);
-  // Custom sections carry no meaning for execution: a malformed one must not stop metering.
-  const wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
-                                             /*stop_on_first_error=*/true,
-                                             /*fail_on_custom_section_error=*/false);
-  if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", wasm.data(), wasm.size(), read_options,
-                                      &errors, &module))) {
-    return fail(MeterError::Kind::Unreadable,
-                "not a readable WebAssembly binary module: " + describe(errors));
+  if (!detail::read_module_ir(wasm, features, &errors, &module)) {
+    return fail(MeterError::Kind::Unreadable, "not a readable WebAssembly binary module: " +
+                                                  detail::describe_wabt_errors(errors));
   }
   if (wabt::Failed(wabt::ValidateModule(&module, &errors, wabt::ValidateOptions(features)))) {
-    return fail(MeterError::Kind::Invalid, "invalid WebAssembly module: " + describe(errors));
+    return fail(MeterError::Kind::Invalid,
+                "invalid WebAssembly module: " + detail::describe_wabt_errors(errors));
   }
   for (const wabt::Export* e : module.exports) {
     if (e->name == fuel_export_name) {
@@ -470,17 +450,13 @@ Expected<std::vector<uint8_t>, MeterError> meter_module(std::span<const uint8_t>
       wabt::ValidateModule(&module, &output_errors, wabt::ValidateOptions(features)));
   if (!output_valid) {
     std::fprintf(stderr, "palladium: metered module does not validate: %s\n",
-                 describe(output_errors).c_str());
+                 detail::describe_wabt_errors(output_errors).c_str());
   }
   PD_ASSERT(output_valid, "the fuel meter produced an invalid module from a valid one");
 
-  wabt::MemoryStream stream;
-  const wabt::WriteBinaryOptions write_options(features, /*canonicalize_lebs=*/true,
-                                               /*relocatable=*/false,
-                                               /*write_debug_names=*/false);
-  const bool written = wabt::Succeeded(wabt::WriteBinaryModule(&stream, &module, write_options));
-  PD_ASSERT(written, "WABT could not write a module it validated");
-  return restore_custom_sections(*sections, stream.output_buffer().data);
+  std::optional<std::vector<uint8_t>> written = detail::write_module_binary(module, features);
+  PD_ASSERT(written.has_value(), "WABT could not write a module it validated");
+  return restore_custom_sections(*sections, *written);
 }
 
 }  // namespace pd

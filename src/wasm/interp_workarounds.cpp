@@ -4,13 +4,9 @@
 #include <string>
 
 #include "pd/wasm/fuel_meter.h"
-#include "wabt/binary-reader-ir.h"
-#include "wabt/binary-reader.h"
-#include "wabt/binary-writer.h"
 #include "wabt/cast.h"
 #include "wabt/feature.h"
 #include "wabt/ir.h"
-#include "wabt/stream.h"
 #include "wabt/validator.h"
 #include "wabt_ir_walk.h"
 
@@ -37,12 +33,6 @@ bool has_handler(const wabt::Expr& e) {
   return t.kind != wabt::TryKind::Plain;  // catch / catch_all, or delegate
 }
 
-std::string describe(const wabt::Errors& errors) {
-  std::string out;
-  for (const wabt::Error& e : errors) out += (out.empty() ? "" : "; ") + e.message;
-  return out.empty() ? "no diagnostic" : out;
-}
-
 }  // namespace
 
 Expected<std::vector<uint8_t>, std::string> prepare_for_interpreter(std::span<const uint8_t> wasm) {
@@ -50,12 +40,8 @@ Expected<std::vector<uint8_t>, std::string> prepare_for_interpreter(std::span<co
   wabt::Errors errors;
   wabt::Module module;
   ShallowTeardown teardown(module);
-  const wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
-                                             /*stop_on_first_error=*/true,
-                                             /*fail_on_custom_section_error=*/false);
-  if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", wasm.data(), wasm.size(), read_options,
-                                      &errors, &module)))
-    return Unexpected{"cannot read the module: " + describe(errors)};
+  if (!read_module_ir(wasm, features, &errors, &module))
+    return Unexpected{"cannot read the module: " + describe_wabt_errors(errors)};
 
   size_t sites = 0;
   for (wabt::Index i = module.num_func_imports; i < module.funcs.size(); ++i) {
@@ -110,14 +96,11 @@ Expected<std::vector<uint8_t>, std::string> prepare_for_interpreter(std::span<co
 
   wabt::Errors output_errors;
   if (wabt::Failed(wabt::ValidateModule(&module, &output_errors, wabt::ValidateOptions(features))))
-    return Unexpected{"the guarded module does not validate: " + describe(output_errors)};
-  wabt::MemoryStream stream;
-  const wabt::WriteBinaryOptions write_options(features, /*canonicalize_lebs=*/true,
-                                               /*relocatable=*/false,
-                                               /*write_debug_names=*/false);
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, write_options)))
-    return Unexpected{std::string("WABT cannot write the guarded module")};
-  return stream.output_buffer().data;
+    return Unexpected{"the guarded module does not validate: " +
+                      describe_wabt_errors(output_errors)};
+  std::optional<std::vector<uint8_t>> written = write_module_binary(module, features);
+  if (!written) return Unexpected{std::string("WABT cannot write the guarded module")};
+  return std::move(*written);
 }
 
 }  // namespace pd::detail

@@ -1,13 +1,23 @@
-// Private to the wasm module: walking and freeing WABT's IR without recursion, for the passes
-// that rewrite modules in it (the fuel meter, the interpreter's workarounds, aot's C names).
-// Function bodies may nest deeper than the native stack allows a recursion to follow.
+// Private to the wasm module: what the passes that rewrite modules in WABT's IR share (the fuel
+// meter, the interpreter's workarounds, aot's C names): reading and writing a module the same
+// way, wording WABT's errors, and walking and freeing function bodies without recursion
+// (they may nest deeper than the native stack allows a recursion to follow).
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "wabt/binary-reader-ir.h"
+#include "wabt/binary-reader.h"
+#include "wabt/binary-writer.h"
+#include "wabt/feature.h"
 #include "wabt/ir.h"
+#include "wabt/stream.h"
 
 namespace pd::detail {
 
@@ -56,6 +66,43 @@ class ShallowTeardown {
 
   wabt::Module& module_;
 };
+
+// Up to five of WABT's errors, each with its offset: "offset 0x1f: <message>; ...".
+inline std::string describe_wabt_errors(const wabt::Errors& errors) {
+  constexpr size_t kReportedMax = 5;
+  std::string text;
+  for (size_t i = 0; i < errors.size() && i < kReportedMax; ++i) {
+    if (i > 0) text += "; ";
+    char offset[32];
+    std::snprintf(offset, sizeof offset, "offset 0x%zx: ", errors[i].loc.offset);
+    text += offset;
+    text += errors[i].message;
+  }
+  if (errors.size() > kReportedMax)
+    text += "; and " + std::to_string(errors.size() - kReportedMax) + " more";
+  return text.empty() ? std::string("no detail from WABT") : text;
+}
+
+// Reads `wasm` into `module` (no debug names; custom sections carry no meaning for execution,
+// so a malformed one does not stop a pass). False with *errors filled otherwise.
+inline bool read_module_ir(std::span<const uint8_t> wasm, const wabt::Features& features,
+                           wabt::Errors* errors, wabt::Module* module) {
+  const wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
+                                        /*stop_on_first_error=*/true,
+                                        /*fail_on_custom_section_error=*/false);
+  return wabt::Succeeded(
+      wabt::ReadBinaryIr("module.wasm", wasm.data(), wasm.size(), options, errors, module));
+}
+
+// `module` as a binary (canonical LEBs, no debug names), or nothing when WABT cannot write it.
+inline std::optional<std::vector<uint8_t>> write_module_binary(wabt::Module& module,
+                                                               const wabt::Features& features) {
+  wabt::MemoryStream stream;
+  const wabt::WriteBinaryOptions options(features, /*canonicalize_lebs=*/true,
+                                         /*relocatable=*/false, /*write_debug_names=*/false);
+  if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, options))) return std::nullopt;
+  return std::move(stream.output_buffer().data);
+}
 
 // Calls fn(list, depth) for every instruction list of `body`, nested ones included; depth 0 is
 // the body itself.

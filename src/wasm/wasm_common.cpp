@@ -489,12 +489,12 @@ Expected<std::vector<ImportBinding>, WasmError> resolve_imports(const WasmModule
           "." + host->name + " " + to_string(host->type))};
     }
     for (WasmValType t : host->type.params)
-      if (t == WasmValType::V128 || t == WasmValType::FuncRef || t == WasmValType::ExternRef)
+      if (!is_number(t))
         return Unexpected{WasmError::instantiation("host function " + host->module + "." +
                                                    host->name + " " + to_string(host->type) +
                                                    ": host functions take numbers only")};
     for (WasmValType t : host->type.results)
-      if (t == WasmValType::V128 || t == WasmValType::FuncRef || t == WasmValType::ExternRef)
+      if (!is_number(t))
         return Unexpected{WasmError::instantiation("host function " + host->module + "." +
                                                    host->name + " " + to_string(host->type) +
                                                    ": host functions return numbers only")};
